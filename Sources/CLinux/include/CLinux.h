@@ -1,0 +1,70 @@
+// The Linux headers Swift's Glibc module does not bring in, and wrappers for the GNU extensions.
+//
+// _GNU_SOURCE is deliberately NOT defined here. Defining it in this header (as one might, since a target's
+// cSettings never reach Swift's import of it) makes clang see two different definitions of glibc's own
+// structs, one from this module and one from SwiftGlibc (`fd_set`, `__rusage_who`), and the build fails
+// in every module that imports both. So the GNU-only calls (accept4, pipe2, memrchr, ...) are wrapped in
+// shim.c, which is compiled with _GNU_SOURCE, and declared below under our own names.
+#ifndef CLINUX_H
+#define CLINUX_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <time.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+// Wrappers for what Swift cannot import (macros, variadic functions). Each says why it exists.
+
+/// `prctl` is variadic, and Swift cannot call C variadic functions.
+int clinux_set_parent_death_signal(int signal);
+
+/// `fcntl` is variadic.
+int clinux_fcntl_getfl(int fd);
+int clinux_fcntl_setfl(int fd, int flags);
+int clinux_fcntl_setfd(int fd, int flags);
+int clinux_fcntl_getfd(int fd);
+
+/// `open` is variadic (the mode argument).
+int clinux_open(const char *path, int flags, mode_t mode);
+
+/// The W* status macros are macros.
+int clinux_wifexited(int status);
+int clinux_wexitstatus(int status);
+int clinux_wifsignaled(int status);
+int clinux_wtermsig(int status);
+int clinux_wifstopped(int status);
+
+/// `close_range(2)` (Linux 5.9, glibc 2.34): closes every inherited fd a forked worker must not keep
+/// in one call. Returns -1 with errno ENOSYS on older kernels; callers fall back to a loop.
+int clinux_close_range(unsigned int first, unsigned int last);
+
+/// `accept4(2)` is a GNU extension.
+int clinux_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+
+/// `pipe2(2)` is a GNU extension.
+int clinux_pipe2(int fds[2], int flags);
+
+/// `memrchr(3)` is a GNU extension: finds the last newline of a read in one pass.
+void *clinux_memrchr(const void *bytes, int byte, size_t count);
+
+/// `sched_getaffinity(2)` and the CPU_COUNT macro are GNU-only: the default worker count.
+int clinux_available_cpus(void);
+
+#endif

@@ -1,0 +1,132 @@
+import Posix
+
+/// What a worker reports about itself in each heartbeat. Counters are cumulative since the worker
+/// started, so a lost heartbeat loses nothing and the master can sum them.
+public struct WorkerStats: Equatable, Sendable {
+    /// Units of work done: echoed lines, answered HTTP requests.
+    public var requests: UInt64 = 0
+    public var connectionsAccepted: UInt64 = 0
+    public var openConnections: UInt64 = 0
+    public var residentBytes: UInt64 = 0
+    /// The worst lateness of the loop's timers since the previous heartbeat: how long a ready event
+    /// could have waited behind other work.
+    public var maxLoopLagMicroseconds: UInt64 = 0
+
+    public init(requests: UInt64 = 0, connectionsAccepted: UInt64 = 0, openConnections: UInt64 = 0,
+                residentBytes: UInt64 = 0, maxLoopLagMicroseconds: UInt64 = 0) {
+        self.requests = requests
+        self.connectionsAccepted = connectionsAccepted
+        self.openConnections = openConnections
+        self.residentBytes = residentBytes
+        self.maxLoopLagMicroseconds = maxLoopLagMicroseconds
+    }
+}
+
+/// One message on a master↔worker channel (a `SOCK_SEQPACKET` socketpair, so one message is one
+/// packet and never arrives torn).
+///
+/// Wire form: a tag byte, seven zero bytes, then little-endian `UInt64` fields. Fixed-size and
+/// versionless on purpose: both ends are always the same binary, because a worker is a fork of its
+/// master.
+public enum ChannelMessage: Equatable, Sendable {
+    /// Worker → master: booted, listeners registered, serving.
+    case ready
+    /// Worker → master: alive, with its figures.
+    case heartbeat(WorkerStats)
+    /// Master → worker: stop accepting, finish in-flight work, close idle connections, exit by
+    /// `deadline` (a `CLOCK_MONOTONIC` instant, the same clock in both processes). A deadline already
+    /// passed means: close everything now.
+    case quit(deadline: Instant)
+    /// Master → worker: reopen log files (logrotate).
+    case reopenLogs
+
+    public static let maximumSize = 64
+
+    private enum Tag: UInt8 {
+        case ready = 1, heartbeat = 2, quit = 3, reopenLogs = 4
+    }
+
+    public func encoded() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Self.maximumSize)
+        func header(_ tag: Tag) { bytes.append(tag.rawValue); bytes.append(contentsOf: repeatElement(0, count: 7)) }
+        func field(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+        switch self {
+        case .ready:
+            header(.ready)
+        case let .heartbeat(stats):
+            header(.heartbeat)
+            field(stats.requests)
+            field(stats.connectionsAccepted)
+            field(stats.openConnections)
+            field(stats.residentBytes)
+            field(stats.maxLoopLagMicroseconds)
+        case let .quit(deadline):
+            header(.quit)
+            field(deadline.nanoseconds)
+        case .reopenLogs:
+            header(.reopenLogs)
+        }
+        return bytes
+    }
+
+    /// Decodes one packet; `nil` for anything malformed (wrong tag, wrong length, non-zero padding).
+    public init?(decoding bytes: some Collection<UInt8>) {
+        let bytes = Array(bytes)
+        guard bytes.count >= 8, bytes[1..<8].allSatisfy({ $0 == 0 }), let tag = Tag(rawValue: bytes[0]) else { return nil }
+        func fields(_ count: Int) -> [UInt64]? {
+            guard bytes.count == 8 + 8 * count else { return nil }
+            return (0..<count).map { index in
+                var value: UInt64 = 0
+                for byte in bytes[(8 + 8 * index)..<(16 + 8 * index)].reversed() { value = value << 8 | UInt64(byte) }
+                return value
+            }
+        }
+        switch tag {
+        case .ready:
+            guard fields(0) != nil else { return nil }
+            self = .ready
+        case .heartbeat:
+            guard let values = fields(5) else { return nil }
+            self = .heartbeat(WorkerStats(requests: values[0], connectionsAccepted: values[1], openConnections: values[2],
+                                          residentBytes: values[3], maxLoopLagMicroseconds: values[4]))
+        case .quit:
+            guard let values = fields(1) else { return nil }
+            self = .quit(deadline: Instant(nanoseconds: values[0]))
+        case .reopenLogs:
+            guard fields(0) != nil else { return nil }
+            self = .reopenLogs
+        }
+    }
+}
+
+/// Sending and receiving `ChannelMessage`s on a non-blocking seqpacket descriptor.
+public enum ChannelIO {
+    public enum ReceiveResult: Equatable {
+        case message(ChannelMessage)
+        /// A packet that did not decode: logged by the caller, never fatal.
+        case malformed
+        /// Nothing more to read now.
+        case empty
+        /// The other end closed: for a worker, its master is gone.
+        case closed
+    }
+
+    /// Sends one message without blocking. Returns false when the channel is full (the receiver is
+    /// stuck; the caller falls back to a signal) and throws when the peer is gone.
+    @discardableResult
+    public static func send(_ message: ChannelMessage, on fd: FileDescriptor) throws(SystemError) -> Bool {
+        let bytes = message.encoded()
+        let sent = bytes.withUnsafeBytes { raw in Result { () throws(SystemError) in try Socket.send(fd, raw) } }
+        return try sent.get() != nil
+    }
+
+    public static func receive(on fd: FileDescriptor) throws(SystemError) -> ReceiveResult {
+        var buffer = [UInt8](repeating: 0, count: ChannelMessage.maximumSize)
+        let received = buffer.withUnsafeMutableBytes { raw in Result { () throws(SystemError) in try Socket.receive(fd, into: raw) } }
+        guard let count = try received.get() else { return .empty }
+        if count == 0 { return .closed }
+        guard let message = ChannelMessage(decoding: buffer[..<count]) else { return .malformed }
+        return .message(message)
+    }
+}

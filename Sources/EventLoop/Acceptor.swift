@@ -1,0 +1,83 @@
+import Glibc
+import Posix
+
+/// Accepts connections from the listening sockets a worker was given.
+///
+/// Each listener is shared with the other workers and registered level-triggered with
+/// `EPOLLEXCLUSIVE`, so one pending connection wakes one worker. A wakeup accepts until `EAGAIN` or
+/// a batch limit (other ready sockets deserve their turn). When the process or the system runs out
+/// of descriptors (`EMFILE`/`ENFILE`), accepting pauses briefly instead of spinning on a listener
+/// that stays readable; the connection waits in the kernel queue meanwhile, or another worker
+/// takes it.
+public final class Acceptor {
+    public enum Event {
+        case accepted(FileDescriptor)
+        /// Out of descriptors; accepting resumes after `pause`.
+        case paused(SystemError, pause: Duration)
+        case failed(SystemError)
+    }
+
+    private let loop: EventLoop
+    private var listeners: [FileDescriptor]
+    private var active: Set<CInt> = []
+    private let onEvent: (Event) -> Void
+    private let batch = 128
+    public static let exhaustionPause: Duration = .milliseconds(100)
+
+    public init(loop: EventLoop, listeners: [FileDescriptor], onEvent: @escaping (Event) -> Void) {
+        self.loop = loop
+        self.listeners = listeners
+        self.onEvent = onEvent
+    }
+
+    public func start() throws(SystemError) {
+        for listener in listeners { try resume(listener) }
+    }
+
+    /// Stops accepting for good and closes this worker's copies of the listeners (the master keeps
+    /// its own, so the sockets and their queues stay up for the next worker).
+    public func stop() {
+        for listener in listeners {
+            if active.remove(listener.rawValue) != nil { loop.removeSource(listener) }
+            listener.close()
+        }
+        listeners = []
+    }
+
+    private func resume(_ listener: FileDescriptor) throws(SystemError) {
+        guard !active.contains(listener.rawValue), listeners.contains(listener) else { return }
+        try loop.addSource(listener, exclusive: true) { [unowned self] in self.acceptReady(listener) }
+        active.insert(listener.rawValue)
+    }
+
+    private func acceptReady(_ listener: FileDescriptor) {
+        for _ in 0..<batch {
+            do {
+                guard let fd = try Socket.accept(listener) else { return }
+                onEvent(.accepted(fd))
+            } catch {
+                switch error.errno.rawValue {
+                case ECONNABORTED, EPROTO, EPERM:
+                    continue  // the client gave up while queued; nothing to do
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    pause(listener, error)
+                    return
+                default:
+                    onEvent(.failed(error))
+                    pause(listener, error)
+                    return
+                }
+            }
+        }
+    }
+
+    private func pause(_ listener: FileDescriptor, _ error: SystemError) {
+        guard active.remove(listener.rawValue) != nil else { return }
+        loop.removeSource(listener)
+        onEvent(.paused(error, pause: Self.exhaustionPause))
+        loop.schedule(after: Self.exhaustionPause) { [weak self] in
+            guard let self else { return }
+            do throws(SystemError) { try self.resume(listener) } catch { self.onEvent(.failed(error)) }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import Glibc
+
+/// A growable byte buffer whose storage stays put between mutations, so its bytes can be handed to
+/// a syscall, even across the synchronous part of an async write. Grows by doubling; never shrinks
+/// (a connection keeps the buffer its largest partial line needed).
+public final class ByteBuffer {
+    public private(set) var count = 0
+    private var capacity = 0
+    private var storage: UnsafeMutableRawPointer?
+
+    public init() {}
+
+    deinit { free(storage) }
+
+    public var isEmpty: Bool { count == 0 }
+
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
+
+    public func append(_ source: UnsafeRawBufferPointer) {
+        guard !source.isEmpty else { return }
+        reserve(count + source.count)
+        storage.map { ($0 + count).copyMemory(from: source.baseAddress!, byteCount: source.count) }
+        count += source.count
+    }
+
+    public func removeAll() { count = 0 }
+
+    private func reserve(_ needed: Int) {
+        guard needed > capacity else { return }
+        var newCapacity = max(capacity, 256)
+        while newCapacity < needed { newCapacity *= 2 }
+        guard let grown = realloc(storage, newCapacity) else { preconditionFailure("out of memory growing a \(capacity)-byte buffer") }
+        storage = grown
+        capacity = newCapacity
+    }
+}

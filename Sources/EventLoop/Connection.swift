@@ -1,0 +1,121 @@
+import CLinux
+import Glibc
+import Posix
+
+/// A connected stream socket with async reads and writes, served on the loop.
+///
+/// Reads and writes are optimistic: the syscall is tried first, and the task suspends only on
+/// `EAGAIN`, until the next epoll edge. Nothing is allocated per read; a write allocates only when
+/// the kernel's send buffer is full and the rest must outlive the caller's buffer.
+@LoopActor
+public final class Connection {
+    public enum ReadResult: Equatable, Sendable {
+        case bytes(Int)
+        /// End of stream, or the peer reset: nothing more will come.
+        case closed
+        /// No byte arrived within the timeout.
+        case timedOut
+        /// The worker is draining and this connection was idle: close it.
+        case draining
+        /// The loop is shutting everything down.
+        case cancelled
+    }
+
+    let handle: IOHandle
+    let loop: EventLoop
+    public var fd: FileDescriptor { handle.fd }
+    public private(set) var isClosed = false
+
+    /// Takes ownership of an accepted, non-blocking descriptor.
+    public init(adopting fd: FileDescriptor) throws(SystemError) {
+        loop = EventLoop.current
+        handle = try loop.register(fd)
+    }
+
+    /// Reads what is available into `buffer`, waiting up to `timeout` for something to arrive.
+    /// `idle` marks a read for the next request on a connection with nothing in progress: a drain
+    /// may end it (after one last look at the socket, so a request already sent is still served).
+    public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration?, idle: Bool = false) async -> ReadResult {
+        while true {
+            let count = Glibc.read(handle.fd.rawValue, buffer.baseAddress, buffer.count)
+            if count > 0 { return .bytes(count) }
+            if count == 0 { return .closed }
+            let error = errno
+            if error == EINTR { continue }
+            guard error == EAGAIN || error == EWOULDBLOCK else { return .closed }
+            if idle && loop.isDraining { return .draining }
+            switch await waitReadable(timeout: timeout, idle: idle) {
+            case .ready, .draining: continue
+            case .timedOut: return .timedOut
+            case .cancelled: return .cancelled
+            }
+        }
+    }
+
+    /// Writes all of `first` then `second`, waiting for the peer to read when its buffer is full.
+    /// Returns false when the connection failed, stalled past `timeout`, or was cancelled.
+    public func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+                      timeout: Duration?) async -> Bool {
+        let total = first.count + second.count
+        var written: Int
+        if second.isEmpty {
+            written = Glibc.write(handle.fd.rawValue, first.baseAddress, first.count)
+        } else {
+            var vectors = [iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count),
+                           iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count)]
+            written = writev(handle.fd.rawValue, &vectors, 2)
+        }
+        if written == total { return true }
+        if written < 0 {
+            let error = errno
+            guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else { return false }
+            written = 0
+        }
+        // The kernel took part of it: keep the rest in memory we own, because the caller's buffer
+        // (often the loop's shared read buffer) is reused as soon as this task suspends.
+        var pending = [UInt8]()
+        pending.reserveCapacity(total - written)
+        if written < first.count {
+            pending.append(contentsOf: first[written...])
+            pending.append(contentsOf: second)
+        } else {
+            pending.append(contentsOf: second[(written - first.count)...])
+        }
+        return await writePending(pending, timeout: timeout)
+    }
+
+    private func writePending(_ pending: [UInt8], timeout: Duration?) async -> Bool {
+        var offset = 0
+        while offset < pending.count {
+            let count = pending.withUnsafeBytes { raw in
+                Glibc.write(handle.fd.rawValue, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+            }
+            if count > 0 { offset += count; continue }
+            let error = errno
+            if count < 0 && error == EINTR { continue }
+            guard count < 0, error == EAGAIN || error == EWOULDBLOCK else { return false }
+            guard await waitWritable(timeout: timeout) == .ready else { return false }
+        }
+        return true
+    }
+
+    /// Closes the socket. Idempotent.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        loop.close(handle)
+    }
+
+    private func waitReadable(timeout: Duration?, idle: Bool) async -> IOWakeup {
+        if handle.isClosed { return .cancelled }
+        handle.arm(timeout: timeout)
+        handle.readIsIdle = idle
+        return await withUnsafeContinuation { handle.readWaiter = $0 }
+    }
+
+    private func waitWritable(timeout: Duration?) async -> IOWakeup {
+        if handle.isClosed { return .cancelled }
+        handle.arm(timeout: timeout)
+        return await withUnsafeContinuation { handle.writeWaiter = $0 }
+    }
+}

@@ -1,0 +1,198 @@
+import CLinux
+import Glibc
+import Posix
+
+/// A worker's event loop: one epoll instance, one thread, one executor, one timer heap.
+///
+/// Created in the worker after `fork` (never in the master), driven by `run()` on the worker's main
+/// thread until `stop()`. Everything here is confined to that thread; the type is
+/// `@unchecked Sendable` only so the executor and the actor can reach it.
+public final class EventLoop: @unchecked Sendable {
+    nonisolated(unsafe) private static var installed: EventLoop?
+
+    /// The loop of this process. Only valid after `EventLoop.boot()` in a worker.
+    public static var current: EventLoop {
+        guard let installed else { preconditionFailure("EventLoop.boot() must run before any loop work (in the worker, after fork)") }
+        return installed
+    }
+
+    /// Creates this process's loop. Throws when the kernel refuses epoll or eventfd: the worker
+    /// then exits with the boot-failure code.
+    @discardableResult
+    public static func boot() throws(SystemError) -> EventLoop {
+        precondition(installed == nil, "one loop per process")
+        let loop = try EventLoop()
+        installed = loop
+        return loop
+    }
+
+    public let executor: LoopExecutor
+    let epoll: FileDescriptor
+    private var handles: [IOHandle?] = []
+    private var nextToken: UInt32 = 1
+    private var sources: [CInt: () -> Void] = [:]
+    var timers = TimerHeap()
+    private var events: UnsafeMutablePointer<epoll_event>
+    private let eventCapacity = 512
+    private var running = false
+    /// Set when the worker starts draining; idle reads then end instead of waiting.
+    public private(set) var isDraining = false
+    /// The monotonic time at the start of this loop turn; cheaper than a clock read per use.
+    public private(set) var now: UInt64 = Instant.now.nanoseconds
+    /// The worst timer lateness since the last `takeMaxLag()`.
+    private var maxLag: UInt64 = 0
+    /// A buffer any handler may read into, valid until its next suspension point.
+    public let sharedBuffer: UnsafeMutableRawBufferPointer
+
+    private init() throws(SystemError) {
+        let raw = try syscall("epoll_create1") { epoll_create1(CInt(EPOLL_CLOEXEC)) }
+        epoll = FileDescriptor(rawValue: raw)
+        do {
+            executor = try LoopExecutor()
+        } catch {
+            epoll.close()
+            throw error
+        }
+        events = .allocate(capacity: eventCapacity)
+        sharedBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        let wakeup = executor.wakeup
+        try addSource(wakeup, exclusive: false) { [executor] in executor.adoptRemoteJobs() }
+    }
+
+    // MARK: Registration
+
+    /// Registers a connection-like descriptor (edge-triggered, both directions) for async I/O.
+    func register(_ fd: FileDescriptor) throws(SystemError) -> IOHandle {
+        let token = nextToken
+        nextToken = nextToken == UInt32.max ? 1 : nextToken + 1
+        let handle = IOHandle(fd: fd, token: token, loop: self)
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | EPOLLOUT.rawValue | EPOLLRDHUP.rawValue | EPOLLET.rawValue
+        event.data.u64 = UInt64(token) << 32 | UInt64(UInt32(bitPattern: fd.rawValue))
+        _ = try syscall("epoll_ctl") { epoll_ctl(epoll.rawValue, EPOLL_CTL_ADD, fd.rawValue, &event) }
+        let index = Int(fd.rawValue)
+        if index >= handles.count { handles.append(contentsOf: repeatElement(nil, count: index + 1 - handles.count + 64)) }
+        handles[index] = handle
+        return handle
+    }
+
+    /// Closes a registered descriptor and wakes anything still waiting on it.
+    func close(_ handle: IOHandle) {
+        guard !handle.isClosed else { return }
+        handle.isClosed = true
+        let index = Int(handle.fd.rawValue)
+        if index < handles.count, handles[index] === handle { handles[index] = nil }
+        handle.fd.close()
+        handle.resumeRead(.cancelled)
+        handle.resumeWrite(.cancelled)
+    }
+
+    /// Registers a level-triggered descriptor whose readiness runs `onReadable` on the loop
+    /// (listeners, the master channel, signalfd). `exclusive` adds `EPOLLEXCLUSIVE`, for a listening
+    /// socket shared with other workers: one connection wakes one worker, not every one.
+    public func addSource(_ fd: FileDescriptor, exclusive: Bool, onReadable: @escaping () -> Void) throws(SystemError) {
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | (exclusive ? EPOLLEXCLUSIVE.rawValue : 0)
+        event.data.u64 = UInt64(UInt32(bitPattern: fd.rawValue))
+        _ = try syscall("epoll_ctl") { epoll_ctl(epoll.rawValue, EPOLL_CTL_ADD, fd.rawValue, &event) }
+        sources[fd.rawValue] = onReadable
+    }
+
+    /// Removes a source. Needed before closing a descriptor another process still holds open
+    /// (a listener): epoll forgets a registration only when the last descriptor of the file closes.
+    public func removeSource(_ fd: FileDescriptor) {
+        _ = epoll_ctl(epoll.rawValue, EPOLL_CTL_DEL, fd.rawValue, nil)
+        sources[fd.rawValue] = nil
+    }
+
+    // MARK: Timers
+
+    /// Calls `action` on the loop after `delay`. The returned timer can be cancelled.
+    @discardableResult
+    public func schedule(after delay: Duration, _ action: @escaping () -> Void) -> LoopTimer {
+        let timer = LoopTimer(action: action)
+        timers.push(now &+ UInt64(max(0, delay.nanoseconds)), timer)
+        return timer
+    }
+
+    /// The worst lateness of a timer since the previous call, in microseconds.
+    public func takeMaxLagMicroseconds() -> UInt64 {
+        defer { maxLag = 0 }
+        return maxLag / 1000
+    }
+
+    // MARK: Running
+
+    /// Runs jobs, I/O and timers until `stop()`.
+    public func run() {
+        running = true
+        while running {
+            executor.runQueuedJobs()
+            guard running else { break }
+            let timeout: CInt
+            if executor.hasWork {
+                timeout = 0
+            } else if let earliest = timers.earliest {
+                let current = Instant.now.nanoseconds
+                timeout = earliest <= current ? 0 : CInt(clamping: (earliest - current + 999_999) / 1_000_000)
+            } else {
+                timeout = -1
+            }
+            let count = epoll_wait(epoll.rawValue, events, CInt(eventCapacity), timeout)
+            now = Instant.now.nanoseconds
+            if count > 0 {
+                for index in 0..<Int(count) { dispatch(events[index]) }
+            }
+            fireTimers()
+        }
+    }
+
+    public func stop() { running = false }
+
+    @inline(__always)
+    private func dispatch(_ event: epoll_event) {
+        let data = event.data.u64
+        let fd = CInt(bitPattern: UInt32(truncatingIfNeeded: data))
+        let token = UInt32(truncatingIfNeeded: data >> 32)
+        if token == 0 {
+            sources[fd]?()
+            return
+        }
+        let index = Int(fd)
+        guard index < handles.count, let handle = handles[index], handle.token == token else { return }
+        let flags = event.events
+        if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+            handle.resumeRead(.ready)
+        }
+        if flags & (EPOLLOUT.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+            handle.resumeWrite(.ready)
+        }
+    }
+
+    private func fireTimers() {
+        while let (deadline, target) = timers.popDue(now: now) {
+            let late = now - deadline
+            if late > maxLag { maxLag = late }
+            target.timerFired(scheduled: deadline, now: now)
+        }
+    }
+
+    // MARK: Draining
+
+    private var idleWaiters: [IOHandle] { handles.compactMap { $0 }.filter { $0.readWaiter != nil && $0.readIsIdle } }
+
+    /// Ends every wait for an idle connection's next request (the handler then closes it, unless a
+    /// last non-blocking read finds that a request did arrive).
+    public func wakeIdleConnections() {
+        isDraining = true
+        for handle in idleWaiters { handle.resumeRead(.draining) }
+    }
+
+    /// Ends every wait: the drain deadline has come and in-flight work is abandoned.
+    public func cancelAllWaits() {
+        for case let handle? in handles {
+            handle.resumeRead(.cancelled)
+            handle.resumeWrite(.cancelled)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import CLinux
+import Glibc
+import Posix
+
+/// Why a wait for readiness ended.
+public enum IOWakeup: Sendable {
+    /// An event arrived: try the call again.
+    case ready
+    /// The deadline passed first.
+    case timedOut
+    /// The worker is draining and this wait was for an idle connection's next request.
+    case draining
+    /// The loop is closing everything (drain deadline reached).
+    case cancelled
+}
+
+/// One descriptor registered in the loop's epoll, edge-triggered, once, for both directions.
+///
+/// A task that hits `EAGAIN` parks its continuation here and the reactor resumes it on the next
+/// event. Touched only on the loop thread.
+final class IOHandle: TimerTarget {
+    let fd: FileDescriptor
+    /// Distinguishes this registration from a later one that reuses the same fd number.
+    let token: UInt32
+    var readWaiter: UnsafeContinuation<IOWakeup, Never>?
+    var writeWaiter: UnsafeContinuation<IOWakeup, Never>?
+    /// The waiting read is for the next request on an otherwise idle connection: a drain may end it.
+    var readIsIdle = false
+    /// When the current wait gives up (0: never). See `TimerHeap` for why this is a field.
+    var deadline: UInt64 = 0
+    /// The deadline of this handle's live heap entry (0: none).
+    var scheduled: UInt64 = 0
+    var isClosed = false
+    unowned let loop: EventLoop
+
+    init(fd: FileDescriptor, token: UInt32, loop: EventLoop) {
+        self.fd = fd
+        self.token = token
+        self.loop = loop
+    }
+
+    func resumeRead(_ wakeup: IOWakeup) {
+        if let waiter = readWaiter {
+            readWaiter = nil
+            waiter.resume(returning: wakeup)
+        }
+    }
+
+    func resumeWrite(_ wakeup: IOWakeup) {
+        if let waiter = writeWaiter {
+            writeWaiter = nil
+            waiter.resume(returning: wakeup)
+        }
+    }
+
+    func timerFired(scheduled instant: UInt64, now: UInt64) {
+        if instant == scheduled { scheduled = 0 }
+        guard !isClosed, readWaiter != nil || writeWaiter != nil, deadline != 0 else { return }
+        if deadline <= now {
+            resumeRead(.timedOut)
+            resumeWrite(.timedOut)
+        } else if scheduled == 0 || scheduled > deadline {
+            scheduled = deadline
+            loop.timers.push(deadline, self)
+        }
+    }
+
+    /// Arms the deadline for a wait that is about to start.
+    func arm(timeout: Duration?) {
+        guard let timeout else { deadline = 0; return }
+        deadline = loop.now &+ UInt64(max(0, timeout.nanoseconds))
+        if scheduled == 0 || scheduled > deadline {
+            scheduled = deadline
+            loop.timers.push(deadline, self)
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/// What a worker serves its connections with: the line echo, the HTTP app, or a user's own.
+///
+/// The seam is one method, like Hummingbird's `respond(to:)`: the runtime accepts, counts and
+/// closes; the service only talks to the connection. `serve` returns when it is done with it.
+@LoopActor
+public protocol Service: AnyObject {
+    func serve(_ connection: Connection) async
+}
+
+/// A worker's counters, reported to the master in each heartbeat.
+@LoopActor
+public final class ServiceStats {
+    public static let shared = ServiceStats()
+    /// Units of work done (echoed lines, answered requests); services add to it.
+    public var requests: UInt64 = 0
+    public internal(set) var accepted: UInt64 = 0
+    public internal(set) var open: UInt64 = 0
+
+    public func connectionOpened() { accepted &+= 1; open &+= 1 }
+    public func connectionClosed() { open &-= 1 }
+}

@@ -1,0 +1,33 @@
+import Posix
+
+/// Everything `supervisor start` runs with. Flags (and, later, the config file) fill it in through
+/// the same `Option` table, so the two can never disagree on a name or a value's meaning.
+public struct Configuration: Sendable, Equatable {
+    public enum LogFormat: String, Sendable, CaseIterable { case logfmt, json }
+
+    /// Worker processes; default: the CPUs this process may run on.
+    public var workers: Int = Process.availableCPUs
+    /// Listening addresses; empty means the app's default address.
+    public var binds: [SocketAddress] = []
+    /// The service the workers run (`echo`, `http`, or a name the embedding program registered).
+    public var app: String
+    public var backlog: Int32 = 1024
+    /// A worker silent (no heartbeat) for this long is killed and replaced.
+    public var timeout: Duration = .seconds(30)
+    /// How long a graceful shutdown or a retiring worker may take before SIGKILL.
+    public var gracefulTimeout: Duration = .seconds(30)
+    /// Period of the master's health log line; zero turns it off.
+    public var healthInterval: Duration = .seconds(10)
+    /// A connection with no traffic for this long is closed.
+    public var idleTimeout: Duration = .seconds(10)
+    public var pidfile: String?
+    public var logFormat: LogFormat = .logfmt
+
+    public init(app: String) { self.app = app }
+
+    /// How often a worker reports in: often enough that a quarter of `timeout` always holds one,
+    /// and at most once a second, which is cheap.
+    public var heartbeatInterval: Duration {
+        min(.seconds(1), max(.milliseconds(50), timeout / 4))
+    }
+}

@@ -1,0 +1,58 @@
+/// One setting, as a flag (`--workers 4`) and as a config-file key (`workers = 4`).
+public struct Option: Sendable {
+    public let name: String
+    /// What the value looks like in help text (`N`, `ADDR`); `nil` for a switch that takes none.
+    public let valueName: String?
+    public let help: String
+    /// May be given more than once (`--bind`).
+    public let repeatable: Bool
+    let apply: @Sendable (inout Configuration, String) throws(ValueError) -> Void
+
+    init(_ name: String, _ valueName: String?, repeatable: Bool = false, _ help: String,
+         apply: @escaping @Sendable (inout Configuration, String) throws(ValueError) -> Void) {
+        self.name = name
+        self.valueName = valueName
+        self.help = help
+        self.repeatable = repeatable
+        self.apply = apply
+    }
+
+    /// The options of `supervisor start`. `apps` are the service names the program knows.
+    public static func startOptions(apps: [String]) -> [Option] {
+        [
+            Option("workers", "N", "worker processes (default: the number of CPUs)") { config, value throws(ValueError) in
+                config.workers = try Values.integer(value, in: 1...1024)
+            },
+            Option("bind", "ADDR", repeatable: true,
+                   "listen on HOST:PORT, [IPV6]:PORT or unix:/path; repeat for several (default: the app's)") { config, value throws(ValueError) in
+                let address = try Values.address(value)
+                guard !config.binds.contains(address) else { throw ValueError("'\(value)' is given twice") }
+                config.binds.append(address)
+            },
+            Option("app", "NAME", "the service workers run: \(apps.joined(separator: ", "))") { config, value throws(ValueError) in
+                config.app = try Values.choice(value, from: apps)
+            },
+            Option("backlog", "N", "listen queue length per address (default 1024)") { config, value throws(ValueError) in
+                config.backlog = Int32(try Values.integer(value, in: 1...65535))
+            },
+            Option("timeout", "DURATION", "kill and replace a worker silent this long (default 30s)") { config, value throws(ValueError) in
+                config.timeout = try Values.duration(value)
+            },
+            Option("graceful-timeout", "DURATION", "time a draining worker gets before SIGKILL (default 30s)") { config, value throws(ValueError) in
+                config.gracefulTimeout = try Values.duration(value)
+            },
+            Option("health-interval", "DURATION", "period of the health log line; 0 turns it off (default 10s)") { config, value throws(ValueError) in
+                config.healthInterval = try Values.duration(value, allowZero: true)
+            },
+            Option("idle-timeout", "DURATION", "close a connection idle this long (default 10s)") { config, value throws(ValueError) in
+                config.idleTimeout = try Values.duration(value)
+            },
+            Option("pidfile", "PATH", "write the master's pid here; refuse to start if it names a live process") { config, value throws(ValueError) in
+                config.pidfile = try Values.path(value)
+            },
+            Option("log-format", "FORMAT", "logfmt or json (default logfmt)") { config, value throws(ValueError) in
+                config.logFormat = Configuration.LogFormat(rawValue: try Values.choice(value, from: Configuration.LogFormat.allCases.map(\.rawValue))) ?? .logfmt
+            },
+        ]
+    }
+}

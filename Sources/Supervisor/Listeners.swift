@@ -1,0 +1,51 @@
+import Glibc
+import Logging
+import Posix
+
+/// The master's listening sockets: bound once before any worker is forked, and held open for as
+/// long as their address is configured, so the accept queue outlives any one worker.
+///
+/// One socket per address, shared by every worker (each worker registers it in its own epoll with
+/// `EPOLLEXCLUSIVE`, so a new connection wakes one worker, not all). Per-worker `SO_REUSEPORT`
+/// sockets were the alternative; they lose the connections queued on a socket whose worker slot
+/// goes away (scale down, or a reload to fewer workers) unless `tcp_migrate_req` is on, and a
+/// shared queue has no such hole. See the README's design notes.
+public struct Listeners {
+    public struct Listener: Sendable {
+        public let configured: SocketAddress
+        /// The address actually bound (with the real port when 0 was configured).
+        public let bound: SocketAddress
+        public let fd: FileDescriptor
+    }
+
+    public private(set) var all: [Listener] = []
+
+    public init() {}
+
+    /// Binds every address or none: on the first failure the ones already bound are closed.
+    public static func bind(_ addresses: [SocketAddress], backlog: Int32) throws(SystemError) -> Listeners {
+        var listeners = Listeners()
+        for address in addresses {
+            do {
+                let fd = try Socket.listen(on: address, backlog: backlog)
+                let bound = (try? Socket.localAddress(of: fd)) ?? address
+                listeners.all.append(Listener(configured: address, bound: address.isUnix ? address : bound, fd: fd))
+            } catch {
+                listeners.closeAll()
+                throw error
+            }
+        }
+        return listeners
+    }
+
+    public var descriptors: [FileDescriptor] { all.map(\.fd) }
+
+    /// Closes every socket, and removes the files of unix sockets we created.
+    public mutating func closeAll() {
+        for listener in all {
+            listener.fd.close()
+            if case let .unix(path) = listener.configured { _ = unlink(path) }
+        }
+        all = []
+    }
+}

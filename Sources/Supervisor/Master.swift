@@ -1,0 +1,290 @@
+import Channel
+import Glibc
+import Logging
+import Posix
+import Settings
+
+/// The master process: binds, forks, supervises, and stops.
+///
+/// Single-threaded and synchronous, by design (see DESIGN.md): it never starts a thread, so every
+/// `fork` copies a process whose only thread is the one forking. Signals are blocked and read from a
+/// signalfd, so no code ever runs in signal context. Each turn of the loop does, in this order:
+/// reap → shutdown → reload → reopen logs → scale → timeouts and respawns → health.
+public final class Master {
+    /// Runs in the forked child and never returns.
+    public typealias WorkerMain = (WorkerLaunch) -> Never
+
+    let config: Configuration
+    let logger: Logger
+    let workerMain: WorkerMain
+    var table: WorkerTable
+    var listeners = Listeners()
+    var channels: [ProcessID: FileDescriptor] = [:]
+    var signals: SignalDescriptor?
+    var pidfile: Pidfile?
+    var health: HealthReporter
+    var exitCode: CInt?
+
+    /// The signals the master handles; all are blocked and read from the signalfd.
+    static let handledSignals: [Signal] = [.interrupt, .terminate, .quit, .hangup, .user1, .user2, .ttyInput, .ttyOutput, .child]
+
+    public init(config: Configuration, logger: Logger, workerMain: @escaping WorkerMain) {
+        self.config = config
+        self.logger = logger
+        self.workerMain = workerMain
+        table = WorkerTable(workers: config.workers, policy: .init(timeout: config.timeout, gracefulTimeout: config.gracefulTimeout))
+        health = HealthReporter(interval: config.healthInterval, now: .now)
+    }
+
+    /// Runs until shutdown; returns the process exit code.
+    public func run(addresses: [SocketAddress]) -> CInt {
+        do {
+            try SignalSet(Self.handledSignals).block()
+            SignalDisposition.ignore([.pipe])
+            signals = try SignalDescriptor(SignalSet(Self.handledSignals))
+        } catch {
+            logger.error("cannot set up signal handling", ("error", LogValue(error)))
+            return 1
+        }
+        if let limit = try? ResourceLimits.raiseOpenFilesToHardLimit() {
+            logger.info("open file limit", ("nofile", LogValue(limit)))
+        }
+        if let path = config.pidfile {
+            let pidfile = Pidfile(path: path)
+            do {
+                try pidfile.checkNotRunning()
+            } catch {
+                logger.error("refusing to start", ("error", LogValue(error)))
+                return 1
+            }
+            self.pidfile = pidfile
+        }
+        do {
+            listeners = try Listeners.bind(addresses, backlog: config.backlog)
+        } catch {
+            logger.error("cannot listen", ("error", LogValue(error)))
+            return 1
+        }
+        for listener in listeners.all { logger.info("listening", ("addr", LogValue(listener.bound))) }
+        if let pidfile {
+            do {
+                try pidfile.write()
+            } catch {
+                logger.error("cannot write pidfile", ("error", LogValue(error)))
+                listeners.closeAll()
+                return 1
+            }
+        }
+        logger.info("master started", ("pid", LogValue(Process.id)), ("workers", LogValue(config.workers)), ("app", .string(config.app)))
+        perform(table.tick(now: .now))
+        while exitCode == nil { turn() }
+        listeners.closeAll()
+        for channel in channels.values { channel.close() }
+        pidfile?.remove()
+        let code = exitCode ?? 1
+        logger.info("master exiting", ("code", LogValue(code)))
+        return code
+    }
+
+    // MARK: The loop
+
+    private func turn() {
+        var watched = [signals?.fd].compactMap { $0 }
+        watched += channels.values
+        let wait = table.nextDeadline.map { $0.since(.now) }
+        let healthWait = health.nextAt.map { $0.since(.now) }
+        let timeout = [wait, healthWait].compactMap { $0 }.min()
+        let readable: [FileDescriptor]
+        do {
+            readable = try Poll.waitReadable(watched, timeout: timeout)
+        } catch {
+            logger.error("master poll failed", ("error", LogValue(error)))
+            readable = []
+        }
+        let pending = (try? signals?.drain()) ?? []
+
+        reapChildren()
+        for pid in channels.keys.sorted() where readable.contains(channels[pid] ?? FileDescriptor(rawValue: -1)) {
+            readChannel(of: pid)
+        }
+
+        let now = Instant.now
+        if let stop = pending.last(where: { [.interrupt, .terminate, .quit].contains($0) }) {
+            let mode: WorkerTable.ShutdownMode = stop == .quit ? .fast : .graceful
+            logger.info("shutting down", ("signal", .string(stop.name)), ("mode", .string(mode.rawValue)))
+            perform(table.shutdown(mode, now: now))
+        }
+        if pending.contains(.hangup) { reload(now: now) }
+        if pending.contains(.user1) { reopenLogs() }
+        if pending.contains(.user2) {
+            logger.warn("binary upgrade (USR2) is not supported yet; ignoring", ("signal", "USR2"))
+        }
+        let scaleBy = pending.filter { $0 == .ttyInput }.count - pending.filter { $0 == .ttyOutput }.count
+        if scaleBy != 0 { scale(by: scaleBy, now: now) }
+        perform(table.tick(now: .now))
+        health.reportIfDue(table, now: .now, logger: logger)
+    }
+
+    private func reapChildren() {
+        while true {
+            let child: (pid: ProcessID, status: ExitStatus)?
+            do { child = try Process.reapAny() } catch {
+                logger.error("waitpid failed", ("error", LogValue(error)))
+                return
+            }
+            guard let child else { return }
+            channels.removeValue(forKey: child.pid)?.close()
+            let (report, actions) = table.reaped(pid: child.pid, status: child.status, now: .now)
+            if let report { logExit(report) }
+            perform(actions)
+        }
+    }
+
+    private func logExit(_ report: WorkerTable.ExitReport) {
+        var fields: [(String, LogValue)] = [
+            ("pid", LogValue(report.worker.pid)), ("slot", LogValue(report.worker.slot)),
+            ("generation", LogValue(report.worker.generation)), ("status", LogValue(report.status)),
+            ("uptime_s", .string(Instant.now.since(report.worker.spawnedAt).secondsText)),
+        ]
+        let level: Logger.Level
+        switch report.cause {
+        case .retired:
+            fields.append(("reason", "retired"))
+            level = .info
+        case let .killed(reason):
+            fields.append(("reason", .string(reason.rawValue)))
+            level = .warn
+        case .crashed:
+            fields.append(("reason", "crashed"))
+            level = .warn
+        case .bootFailure:
+            fields.append(("reason", "boot-failure"))
+            level = .error
+        }
+        if report.crashStreak > 0 { fields.append(("crash_streak", LogValue(report.crashStreak))) }
+        if let delay = report.respawnDelay { fields.append(("respawn_in_s", .string(delay.secondsText))) }
+        logger.log(level, "worker exited", fields)
+        if report.cause == .bootFailure, case .stopping = table.phase {
+            logger.error("a worker failed to boot before any was ready; stopping instead of retrying",
+                         ("pid", LogValue(report.worker.pid)), ("status", LogValue(report.status)))
+        }
+    }
+
+    private func readChannel(of pid: ProcessID) {
+        guard let channel = channels[pid] else { return }
+        while true {
+            let result: ChannelIO.ReceiveResult
+            do { result = try ChannelIO.receive(on: channel) } catch {
+                return
+            }
+            switch result {
+            case .empty, .closed:
+                return
+            case .malformed:
+                logger.warn("malformed channel message", ("pid", LogValue(pid)))
+            case .message(.ready):
+                if let worker = table.workers[pid] {
+                    logger.info("worker ready", ("pid", LogValue(pid)), ("slot", LogValue(worker.slot)),
+                                ("generation", LogValue(worker.generation)),
+                                ("boot_ms", LogValue(Instant.now.since(worker.spawnedAt).milliseconds)))
+                }
+                perform(table.ready(pid: pid, now: .now))
+            case let .message(.heartbeat(stats)):
+                table.heartbeat(pid: pid, stats: stats, now: .now)
+            case .message(.quit), .message(.reopenLogs):
+                logger.warn("unexpected channel message from worker", ("pid", LogValue(pid)))
+            }
+        }
+    }
+
+    private func reload(now: Instant) {
+        guard case .serving = table.phase else {
+            logger.warn("reload ignored: shutting down", ("signal", "HUP"))
+            return
+        }
+        let actions = table.reload(now: now)
+        logger.info("reloading: replacing every worker", ("generation", LogValue(table.generation)))
+        perform(actions)
+    }
+
+    private func reopenLogs() {
+        logger.info("reopening logs", ("signal", "USR1"))
+        for (pid, channel) in channels { _ = try? ChannelIO.send(.reopenLogs, on: channel); _ = pid }
+    }
+
+    private func scale(by delta: Int, now: Instant) {
+        let before = table.desired
+        guard let actions = table.scale(by: delta, now: now) else {
+            logger.warn("scale refused", ("from", LogValue(before)), ("by", LogValue(delta)), ("reason", before + delta < 1 ? "at least one worker" : "shutting down"))
+            return
+        }
+        logger.info("scaling", ("from", LogValue(before)), ("to", LogValue(table.desired)))
+        perform(actions)
+    }
+
+    // MARK: Actions
+
+    private func perform(_ actions: [WorkerTable.Action]) {
+        for action in actions {
+            switch action {
+            case let .spawn(slot, generation):
+                spawn(slot: slot, generation: generation)
+            case let .quit(pid, deadline, reason):
+                askToQuit(pid, deadline: deadline, reason: reason)
+            case let .kill(pid, reason):
+                let slot = table.workers[pid]?.slot ?? -1
+                logger.warn("killing worker", ("pid", LogValue(pid)), ("slot", LogValue(slot)), ("reason", .string(reason.rawValue)))
+                try? Process.signal(pid, .kill)
+            case let .exit(code):
+                exitCode = code
+            }
+        }
+    }
+
+    private func askToQuit(_ pid: ProcessID, deadline: Instant, reason: WorkerTable.QuitReason) {
+        logger.info("asking worker to quit", ("pid", LogValue(pid)), ("slot", LogValue(table.workers[pid]?.slot ?? -1)),
+                    ("reason", .string(reason.rawValue)), ("deadline_s", .string(deadline.since(.now).secondsText)))
+        var delivered = false
+        if let channel = channels[pid] {
+            delivered = (try? ChannelIO.send(.quit(deadline: deadline), on: channel)) ?? false
+        }
+        // A worker whose channel is full or gone still understands SIGTERM as a graceful quit.
+        if !delivered { try? Process.signal(pid, .terminate) }
+    }
+
+    private func spawn(slot: Int, generation: Int) {
+        let masterEnd: FileDescriptor
+        let workerEnd: FileDescriptor
+        do {
+            (masterEnd, workerEnd) = try Socket.seqpacketPair()
+        } catch {
+            logger.error("cannot create worker channel", ("slot", LogValue(slot)), ("error", LogValue(error)))
+            perform(table.spawnFailed(slot: slot, now: .now))
+            return
+        }
+        let masterPID = Process.id
+        let pid: ProcessID
+        do {
+            pid = try Process.fork()
+        } catch {
+            masterEnd.close()
+            workerEnd.close()
+            logger.error("fork() failed while spawning a worker", ("slot", LogValue(slot)), ("error", LogValue(error)))
+            perform(table.spawnFailed(slot: slot, now: .now))
+            return
+        }
+        if pid == 0 {
+            // The child: keep only what the worker serves with; the master's signalfd, the other
+            // workers' channels and anything else the master holds are closed.
+            var keep = Set(listeners.descriptors.map(\.rawValue))
+            keep.insert(workerEnd.rawValue)
+            FileDescriptor.closeAll(except: keep)
+            workerMain(WorkerLaunch(slot: slot, generation: generation, masterPID: masterPID,
+                                    channel: workerEnd, listeners: listeners.descriptors))
+        }
+        workerEnd.close()
+        channels[pid] = masterEnd
+        table.spawned(pid: pid, slot: slot, generation: generation, now: .now)
+        logger.info("worker spawned", ("pid", LogValue(pid)), ("slot", LogValue(slot)), ("generation", LogValue(generation)))
+    }
+}

@@ -1,0 +1,27 @@
+import Echo
+import EventLoop
+import Posix
+import Settings
+
+/// A service the `supervisor` command can run, by name (`--app echo`).
+///
+/// Programs that embed the supervisor register their own apps next to the built-in ones; the
+/// factory runs in each worker, after fork, on the worker's loop.
+public struct App: Sendable {
+    public let name: String
+    /// Where it listens when no `--bind` is given.
+    public let defaultBind: SocketAddress
+    public let makeService: @Sendable (Configuration) -> @LoopActor () throws -> any Service
+
+    public init(name: String, defaultBind: SocketAddress,
+                makeService: @escaping @Sendable (Configuration) -> @LoopActor () throws -> any Service) {
+        self.name = name
+        self.defaultBind = defaultBind
+        self.makeService = makeService
+    }
+
+    /// The line-echo service on 127.0.0.1:2007.
+    public static let echo = App(name: "echo", defaultBind: .ipv4(host: "127.0.0.1", port: 2007)) { config in
+        { LineEchoService(idleTimeout: config.idleTimeout) }
+    }
+}

@@ -1,0 +1,208 @@
+import Channel
+import EventLoop
+import Logging
+import Posix
+import Settings
+
+/// A worker process, from just after `fork` to `exit`.
+///
+/// Boot: tie its life to the master's (`PR_SET_PDEATHSIG`), set its own signal dispositions, create
+/// the event loop (only now, after fork), start the service, accept, report `ready`. Then serve,
+/// sending a heartbeat every `heartbeatInterval`, until the master says `quit`, the master vanishes
+/// (EOF on the channel), or SIGTERM comes: then drain and exit 0.
+@LoopActor
+public final class Worker {
+    /// Builds the service on the loop; throwing makes this a boot failure.
+    public typealias ServiceFactory = @LoopActor () throws -> any Service
+
+    let launch: WorkerLaunch
+    let config: Configuration
+    let logger: Logger
+    let loop: EventLoop
+    let terminate: SignalDescriptor
+    var acceptor: Acceptor?
+    var service: (any Service)?
+    var drainDeadline: Instant?
+    var drainTimer: LoopTimer?
+
+    /// Runs a worker in the freshly forked child. Never returns.
+    public nonisolated static func run(_ launch: WorkerLaunch, config: Configuration, logger: Logger,
+                                       makeService: @escaping ServiceFactory) -> Never {
+        var logger = logger
+        logger.context.append(("worker", LogValue(Process.id)))
+        logger.context.append(("slot", LogValue(launch.slot)))
+        let loop: EventLoop
+        let terminate: SignalDescriptor
+        do {
+            // The kernel SIGTERMs us if the master dies, even by SIGKILL; if it died before this
+            // line ran, our parent is already someone else.
+            try Process.setParentDeathSignal(.terminate)
+            if Process.parentID != launch.masterPID { Process.exitImmediately(0) }
+            // The terminal sends INT/QUIT/HUP/TTIN... to the whole process group; the master alone
+            // acts on them and tells its workers. TERM (sent to this worker directly, or by the
+            // death signal) means a graceful drain, read from a signalfd on the loop.
+            SignalDisposition.ignore([.interrupt, .quit, .hangup, .user1, .user2, .ttyInput, .ttyOutput, .pipe])
+            SignalDisposition.reset([.child])
+            let mask = SignalSet([.terminate])
+            try mask.setAsMask()
+            terminate = try SignalDescriptor(mask)
+            loop = try EventLoop.boot()
+        } catch {
+            logger.error("worker cannot boot", ("error", LogValue(error)))
+            Process.exitImmediately(WorkerExitCode.bootFailure)
+        }
+        Task(executorPreference: loop.executor) { @LoopActor in
+            let worker = Worker(launch: launch, config: config, logger: logger, loop: loop, terminate: terminate)
+            worker.boot(makeService)
+        }
+        loop.run()
+        Process.exitImmediately(0)
+    }
+
+    init(launch: WorkerLaunch, config: Configuration, logger: Logger, loop: EventLoop, terminate: SignalDescriptor) {
+        self.launch = launch
+        self.config = config
+        self.logger = logger
+        self.loop = loop
+        self.terminate = terminate
+    }
+
+    private func boot(_ makeService: ServiceFactory) {
+        do {
+            service = try makeService()
+        } catch {
+            logger.error("service failed to start", ("app", .string(config.app)), ("error", .string(String(describing: error))))
+            Process.exitImmediately(WorkerExitCode.bootFailure)
+        }
+        let acceptor = Acceptor(loop: loop, listeners: launch.listeners) { [unowned self] event in
+            LoopActor.assumeIsolated { self.acceptorEvent(event) }
+        }
+        do throws(SystemError) {
+            try loop.addSource(launch.channel, exclusive: false) { [unowned self] in LoopActor.assumeIsolated { self.readChannel() } }
+            try loop.addSource(terminate.fd, exclusive: false) { [unowned self] in LoopActor.assumeIsolated { self.readSignals() } }
+            try acceptor.start()
+        } catch {
+            logger.error("worker cannot boot", ("error", LogValue(error)))
+            Process.exitImmediately(WorkerExitCode.bootFailure)
+        }
+        self.acceptor = acceptor
+        send(.ready)
+        scheduleHeartbeat()
+    }
+
+    // MARK: Connections
+
+    private func acceptorEvent(_ event: Acceptor.Event) {
+        switch event {
+        case let .accepted(fd):
+            ServiceStats.shared.connectionOpened()
+            let executor = loop.executor
+            Task(executorPreference: executor) { await self.serve(fd) }
+        case let .paused(error, pause):
+            logger.warn("accept paused: out of file descriptors", ("error", LogValue(error)), ("pause_ms", LogValue(pause.milliseconds)))
+        case let .failed(error):
+            logger.error("accept failed", ("error", LogValue(error)))
+        }
+    }
+
+    private func serve(_ fd: FileDescriptor) async {
+        let connection: Connection
+        do {
+            connection = try Connection(adopting: fd)
+        } catch {
+            fd.close()
+            ServiceStats.shared.connectionClosed()
+            finishIfDrained()
+            logger.warn("cannot register connection", ("error", LogValue(error)))
+            return
+        }
+        if let service { await service.serve(connection) }
+        connection.close()
+        ServiceStats.shared.connectionClosed()
+        finishIfDrained()
+    }
+
+    // MARK: Master channel and signals
+
+    private func readChannel() {
+        while true {
+            let result: ChannelIO.ReceiveResult
+            do { result = try ChannelIO.receive(on: launch.channel) } catch { result = .closed }
+            switch result {
+            case .empty:
+                return
+            case .closed:
+                loop.removeSource(launch.channel)
+                drain(deadline: Instant.now + config.gracefulTimeout, reason: "master gone")
+                return
+            case .malformed:
+                logger.warn("malformed channel message")
+            case let .message(.quit(deadline)):
+                drain(deadline: deadline, reason: "quit")
+            case .message(.reopenLogs):
+                break  // logs go to stderr, which the supervisor of the master rotates
+            case .message(.ready), .message(.heartbeat):
+                logger.warn("unexpected channel message from master")
+            }
+        }
+    }
+
+    private func readSignals() {
+        let signals = (try? terminate.drain()) ?? []
+        if signals.contains(.terminate) { drain(deadline: Instant.now + config.gracefulTimeout, reason: "SIGTERM") }
+    }
+
+    private func send(_ message: ChannelMessage) {
+        do {
+            try ChannelIO.send(message, on: launch.channel)
+        } catch {
+            drain(deadline: Instant.now + config.gracefulTimeout, reason: "master gone")
+        }
+    }
+
+    private func scheduleHeartbeat() {
+        loop.schedule(after: config.heartbeatInterval) { [unowned self] in
+            LoopActor.assumeIsolated {
+                guard self.drainDeadline == nil else { return }
+                let stats = ServiceStats.shared
+                self.send(.heartbeat(WorkerStats(
+                    requests: stats.requests, connectionsAccepted: stats.accepted, openConnections: stats.open,
+                    residentBytes: UInt64(Process.residentBytes()), maxLoopLagMicroseconds: self.loop.takeMaxLagMicroseconds())))
+                self.scheduleHeartbeat()
+            }
+        }
+    }
+
+    // MARK: Draining
+
+    /// Stop accepting, let busy connections finish, close idle ones; at `deadline`, abandon the rest.
+    private func drain(deadline: Instant, reason: String) {
+        if let current = drainDeadline, current <= deadline { return }
+        let first = drainDeadline == nil
+        drainDeadline = deadline
+        if first {
+            logger.info("worker draining", ("reason", .string(reason)), ("connections", LogValue(ServiceStats.shared.open)),
+                        ("deadline_s", .string(deadline.since(.now).secondsText)))
+            acceptor?.stop()
+            acceptor = nil
+            loop.wakeIdleConnections()
+        }
+        drainTimer?.cancel()
+        drainTimer = loop.schedule(after: deadline.since(.now)) { [unowned self] in
+            LoopActor.assumeIsolated { self.abandon() }
+        }
+        finishIfDrained()
+    }
+
+    private func abandon() {
+        logger.warn("drain deadline reached; closing connections", ("connections", LogValue(ServiceStats.shared.open)))
+        loop.cancelAllWaits()
+        // Tasks see the cancellation on their next turn and close; exit regardless shortly after.
+        loop.schedule(after: .milliseconds(500)) { Process.exitImmediately(0) }
+        finishIfDrained()
+    }
+
+    private func finishIfDrained() {
+        if drainDeadline != nil && ServiceStats.shared.open == 0 { loop.stop() }
+    }
+}
