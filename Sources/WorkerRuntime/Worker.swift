@@ -78,8 +78,8 @@ public final class Worker {
             LoopActor.assumeIsolated { self.acceptorEvent(event) }
         }
         do throws(SystemError) {
-            try loop.addSource(launch.channel, exclusive: false) { [unowned self] in LoopActor.assumeIsolated { self.readChannel() } }
-            try loop.addSource(terminate.fd, exclusive: false) { [unowned self] in LoopActor.assumeIsolated { self.readSignals() } }
+            try loop.addSource(launch.channel, exclusive: false) { LoopActor.assumeIsolated { self.readChannel() } }
+            try loop.addSource(terminate.fd, exclusive: false) { LoopActor.assumeIsolated { self.readSignals() } }
             try acceptor.start()
         } catch {
             logger.error("worker cannot boot", ("error", LogValue(error)))
@@ -161,7 +161,7 @@ public final class Worker {
     }
 
     private func scheduleHeartbeat() {
-        loop.schedule(after: config.heartbeatInterval) { [unowned self] in
+        loop.schedule(after: config.heartbeatInterval) {
             LoopActor.assumeIsolated {
                 guard self.drainDeadline == nil else { return }
                 let stats = ServiceStats.shared
@@ -188,7 +188,7 @@ public final class Worker {
             loop.wakeIdleConnections()
         }
         drainTimer?.cancel()
-        drainTimer = loop.schedule(after: deadline.since(.now)) { [unowned self] in
+        drainTimer = loop.schedule(after: deadline.since(.now)) {
             LoopActor.assumeIsolated { self.abandon() }
         }
         finishIfDrained()
