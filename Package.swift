@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "Supervisor", dependencies: ["Posix", "Channel", "Settings", "Logging"], swiftSettings: strict),
         .target(name: "EventLoop", dependencies: ["Posix", "CLinux"], swiftSettings: strict),
         .target(name: "Echo", dependencies: ["EventLoop", "Posix"], swiftSettings: strict),
-        .target(name: "WorkerRuntime", dependencies: ["EventLoop", "Posix", "Channel", "Settings", "Logging"], swiftSettings: strict),
+        .target(name: "WorkerRuntime", dependencies: ["CLinux", "EventLoop", "Posix", "Channel", "Settings", "Logging"], swiftSettings: strict),
         .target(
             name: "SupervisorKit",
             dependencies: ["Supervisor", "WorkerRuntime", "Echo", "Settings", "Posix", "EventLoop", "Logging", "Channel"],

@@ -35,6 +35,7 @@ public final class EventLoop: @unchecked Sendable {
     private var events: UnsafeMutablePointer<epoll_event>
     private let eventCapacity = 512
     private var running = false
+    private var hasPwait2 = true
     /// Set when the worker starts draining; idle reads then end instead of waiting.
     public private(set) var isDraining = false
     /// The monotonic time at the start of this loop turn; cheaper than a clock read per use.
@@ -129,16 +130,15 @@ public final class EventLoop: @unchecked Sendable {
         while running {
             executor.runQueuedJobs()
             guard running else { break }
-            let timeout: CInt
+            let count: CInt
             if executor.hasWork {
-                timeout = 0
+                count = wait(nanoseconds: 0)
             } else if let earliest = timers.earliest {
                 let current = Instant.now.nanoseconds
-                timeout = earliest <= current ? 0 : CInt(clamping: (earliest - current + 999_999) / 1_000_000)
+                count = wait(nanoseconds: earliest > current ? earliest - current : 0)
             } else {
-                timeout = -1
+                count = wait(nanoseconds: nil)
             }
-            let count = epoll_wait(epoll.rawValue, events, CInt(eventCapacity), timeout)
             now = Instant.now.nanoseconds
             if count > 0 {
                 for index in 0..<Int(count) { dispatch(events[index]) }
@@ -148,6 +148,25 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     public func stop() { running = false }
+
+    /// `epoll_pwait2` with a nanosecond timeout, so a timer fires when it is due rather than up to
+    /// a millisecond late; `epoll_wait` (millisecond timeout, rounded up) on kernels before 5.11.
+    private func wait(nanoseconds: UInt64?) -> CInt {
+        if hasPwait2 {
+            var spec = timespec()
+            if let nanoseconds {
+                spec.tv_sec = Int(nanoseconds / 1_000_000_000)
+                spec.tv_nsec = Int(nanoseconds % 1_000_000_000)
+            }
+            let count = withUnsafePointer(to: &spec) { pointer in
+                epoll_pwait2(epoll.rawValue, events, CInt(eventCapacity), nanoseconds == nil ? nil : pointer, nil)
+            }
+            if count >= 0 || errno != ENOSYS { return count }
+            hasPwait2 = false
+        }
+        let millis = nanoseconds.map { CInt(clamping: ($0 + 999_999) / 1_000_000) } ?? -1
+        return epoll_wait(epoll.rawValue, events, CInt(eventCapacity), millis)
+    }
 
     @inline(__always)
     private func dispatch(_ event: epoll_event) {

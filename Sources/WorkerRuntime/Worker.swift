@@ -1,3 +1,4 @@
+import CLinux
 import Channel
 import EventLoop
 import Logging
@@ -95,9 +96,13 @@ public final class Worker {
     private func acceptorEvent(_ event: Acceptor.Event) {
         switch event {
         case let .accepted(fd):
+            // Responses go out whole; Nagle would only hold them back waiting for an ACK. Fails,
+            // harmlessly, on unix sockets.
+            try? Socket.setOption(fd, CInt(IPPROTO_TCP), TCP_NODELAY, 1)
             ServiceStats.shared.connectionOpened()
-            let executor = loop.executor
-            Task(executorPreference: executor) { await self.serve(fd) }
+            // The task-executor preference is what keeps a resumed continuation on this thread:
+            // without it the runtime resumes through the global pool (seen: 4 threads per worker).
+            Task(executorPreference: loop.executor) { await self.serve(fd) }
         case let .paused(error, pause):
             logger.warn("accept paused: out of file descriptors", ("error", LogValue(error)), ("pause_ms", LogValue(pause.milliseconds)))
         case let .failed(error):
