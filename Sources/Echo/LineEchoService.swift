@@ -7,7 +7,8 @@ import Posix
 /// Reads go into the loop's shared 64 KiB buffer; all whole lines of a read are written back in one
 /// syscall straight from it. Only a partial line at the end of a read is copied (into the
 /// connection's own carry buffer), so a ping-pong client costs no copy and no allocation per line.
-/// A line longer than `maximumLineLength` gets an error line, then the connection closes.
+/// A line longer than `maximumLineLength` gets an error line, then the connection closes (lingering,
+/// so the client reads the error line rather than a reset).
 @LoopActor
 public final class LineEchoService: Service {
     /// The longest line echoed, newline included.
@@ -56,7 +57,7 @@ public final class LineEchoService: Service {
     private func reject(_ connection: Connection) async {
         let message = ByteBuffer()
         Self.tooLong.withUnsafeBytes { message.append($0) }
-        _ = await connection.write(message.bytes, timeout: idleTimeout)
+        if await connection.write(message.bytes, timeout: idleTimeout) { await connection.lingeringClose() }
     }
 
     static func countLines(_ base: UnsafeMutableRawPointer, _ count: Int) -> UInt64 {

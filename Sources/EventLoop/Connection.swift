@@ -99,6 +99,19 @@ public final class Connection {
         return true
     }
 
+    /// Closes after an error reply without destroying it: sends FIN, then reads and discards what
+    /// the client still sends (up to `timeout`) before closing. Closing with unread input makes the
+    /// kernel send RST, and a client that gets RST may lose the reply it has not read yet.
+    public func lingeringClose(timeout: Duration = .seconds(2)) async {
+        _ = Glibc.shutdown(handle.fd.rawValue, CInt(SHUT_WR))
+        let end = loop.now &+ UInt64(max(0, timeout.nanoseconds))
+        while loop.now < end {
+            let left = Duration.nanoseconds(Int64(end - loop.now))
+            guard case .bytes = await read(into: loop.sharedBuffer, timeout: left) else { break }
+        }
+        close()
+    }
+
     /// Closes the socket. Idempotent.
     public func close() {
         guard !isClosed else { return }

@@ -1,0 +1,89 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// The line-echo service, over real sockets, against the real binary.
+final class EchoServiceTests: XCTestCase {
+    func testManyConcurrentClientsEachGetTheirOwnLinesBack() throws {
+        let server = try ServerProcess(["start", "--workers", "2", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        let port = server.port()
+        server.waitForReady(2)
+        let clients = try (0..<300).map { _ in try EchoClient(port: port) }
+        for (index, client) in clients.enumerated() { try client.send("line \(index) from client\n") }
+        for (index, client) in clients.enumerated() {
+            let expected = "line \(index) from client\n"
+            XCTAssertEqual(try client.receive(expected.utf8.count), expected)
+        }
+        // Several lines in one write, and one line split over several writes.
+        let client = clients[0]
+        XCTAssertEqual(try client.echo("a\nbb\nccc\n"), "a\nbb\nccc\n")
+        try client.send("spl")
+        try client.send("it li")
+        try client.send("ne\n")
+        XCTAssertEqual(try client.receive(11), "split line\n")
+    }
+
+    func testTenThousandConcurrentConnectionsHold() throws {
+        let server = try ServerProcess(["start", "--workers", "2", "--bind", "127.0.0.1:0", "--backlog", "4096", "--health-interval", "0"])
+        let port = server.port()
+        server.waitForReady(2)
+        var clients: [EchoClient] = []
+        clients.reserveCapacity(10_000)
+        for _ in 0..<10_000 { clients.append(try EchoClient(port: port, timeout: 30)) }
+        for (index, client) in clients.enumerated() { try client.send("\(index)\n") }
+        for (index, client) in clients.enumerated() {
+            let expected = "\(index)\n"
+            let got = try client.receive(expected.utf8.count)
+            if got != expected { return XCTFail("connection \(index) got \(got.debugDescription)") }
+        }
+    }
+
+    func testLineOverTheLimitGetsAnErrorLineAndTheConnectionCloses() throws {
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        let port = server.port()
+        server.waitForReady(1)
+        let exact = try EchoClient(port: port)
+        let longest = String(repeating: "x", count: 65535) + "\n"
+        XCTAssertEqual(try exact.echo(longest).count, 65536, "a line of exactly 64 KiB (newline included) is echoed")
+
+        let client = try EchoClient(port: port)
+        var bytes = [UInt8](repeating: UInt8(ascii: "y"), count: 70_000)
+        try client.send(bytes: &bytes)
+        let expected = "error: line too long (limit 65536 bytes)\n"
+        XCTAssertEqual(try client.receive(expected.utf8.count), expected)
+        XCTAssertTrue(client.isClosedByPeer())
+        // The worker is unharmed.
+        XCTAssertEqual(try EchoClient(port: port).echo("still here\n"), "still here\n")
+    }
+
+    func testIdleConnectionIsClosedAfterIdleTimeout() throws {
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--idle-timeout", "500ms", "--health-interval", "0"])
+        let port = server.port()
+        server.waitForReady(1)
+        let client = try EchoClient(port: port, timeout: 15)
+        XCTAssertEqual(try client.echo("hi\n"), "hi\n")
+        let start = Date()
+        XCTAssertTrue(client.isClosedByPeer(), "idle connection should be closed by the server")
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(start), 0.4)
+    }
+
+    func testClientVanishingMidLineCostsNothing() throws {
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "300ms"])
+        let port = server.port()
+        server.waitForReady(1)
+        for _ in 0..<50 {
+            let client = try EchoClient(port: port)
+            try client.send("half a li")
+            var hard = linger(l_onoff: 1, l_linger: 0)  // close with RST
+            setsockopt(client.fd, SOL_SOCKET, SO_LINGER, &hard, socklen_t(MemoryLayout<linger>.size))
+        }
+        XCTAssertEqual(try EchoClient(port: port).echo("after\n"), "after\n")
+        // The worker's open-connection count returns to the one we hold.
+        let worker = try XCTUnwrap(server.workerPIDs.first)
+        let holder = try EchoClient(port: port)
+        XCTAssertEqual(try holder.echo("x\n"), "x\n")
+        server.waitForLog("msg=health", "connections=1 ")
+        XCTAssertEqual(server.workerPIDs, [worker], "the worker did not crash")
+        XCTAssertEqual(server.lines(containing: "worker exited").count, 0)
+    }
+}
