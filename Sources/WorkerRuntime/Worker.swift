@@ -100,8 +100,9 @@ public final class Worker {
             // harmlessly, on unix sockets.
             try? Socket.setOption(fd, CInt(IPPROTO_TCP), TCP_NODELAY, 1)
             ServiceStats.shared.connectionOpened()
-            // The task-executor preference is what keeps a resumed continuation on this thread:
-            // without it the runtime resumes through the global pool (seen: 4 threads per worker).
+            // The task-executor preference is what keeps a resumed continuation on this thread: the
+            // runtime enqueues a resumed task on the generic executor (swift_task_enqueueGlobal, seen
+            // in gdb), which without a preference means the global pool (4 threads per worker).
             Task(executorPreference: loop.executor) { await self.serve(fd) }
         case let .paused(error, pause):
             logger.warn("accept paused: out of file descriptors", ("error", LogValue(error)), ("pause_ms", LogValue(pause.milliseconds)))
