@@ -60,7 +60,7 @@ public final class LineEchoService: Service {
         if await connection.write(message.bytes, timeout: idleTimeout) { await connection.lingeringClose() }
     }
 
-    static func countLines(_ base: UnsafeMutableRawPointer, _ count: Int) -> UInt64 {
+    nonisolated static func countLines(_ base: UnsafeMutableRawPointer, _ count: Int) -> UInt64 {
         var lines: UInt64 = 0
         var cursor = base
         var remaining = count

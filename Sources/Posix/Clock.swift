@@ -23,7 +23,7 @@ public struct Instant: Comparable, Hashable, Sendable, CustomStringConvertible {
 
     /// `self - earlier`, never negative.
     public func since(_ earlier: Instant) -> Duration {
-        nanoseconds > earlier.nanoseconds ? .nanoseconds(Int64(nanoseconds - earlier.nanoseconds)) : .zero
+        nanoseconds > earlier.nanoseconds ? .nanoseconds(Int64(clamping: nanoseconds - earlier.nanoseconds)) : .zero
     }
 
     public var description: String { "\(nanoseconds)ns" }

@@ -19,6 +19,7 @@ public struct Signal: Hashable, Sendable, CustomStringConvertible {
     public static let ttyOutput = Signal(rawValue: SIGTTOU)
     public static let stop = Signal(rawValue: SIGSTOP)
     public static let `continue` = Signal(rawValue: SIGCONT)
+    public static let segmentationFault = Signal(rawValue: SIGSEGV)
 
     public var name: String {
         switch rawValue {

@@ -21,7 +21,9 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
         func fail(_ reason: String) -> ParseError { ParseError(input: text, reason: reason) }
         if text.hasPrefix("unix:") {
             let path = String(text.dropFirst(5))
-            guard path.hasPrefix("/") || path.hasPrefix(".") else { throw fail("a unix socket path must be absolute or start with ./") }
+            guard path.hasPrefix("/") || path.hasPrefix("./") || path.hasPrefix("../") else {
+                throw fail("a unix socket path must be absolute or start with ./ or ../")
+            }
             guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else { throw fail("the path is too long for a unix socket") }
             guard !path.utf8.contains(0) else { throw fail("the path contains NUL") }
             self = .unix(path: path)
@@ -38,7 +40,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
             host = String(host.dropFirst().dropLast())
             var raw = in6_addr()
             guard inet_pton(AF_INET6, host, &raw) == 1 else { throw fail("'\(host)' is not an IPv6 address") }
-            self = .ipv6(host: host, port: UInt16(port))
+            self = .ipv6(host: Self.canonical(AF_INET6, &raw) ?? host, port: UInt16(port))
             return
         }
         if host == "localhost" { host = "127.0.0.1" }
@@ -48,6 +50,13 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
             throw fail(host.isEmpty ? "the host is missing" : "'\(host)' is not an IPv4 address (write IPv6 as [ADDRESS]:PORT)")
         }
         self = .ipv4(host: host, port: UInt16(port))
+    }
+
+    /// The kernel's spelling of an address (`0::1` → `::1`), so equal addresses compare equal.
+    private static func canonical(_ family: CInt, _ raw: UnsafeRawPointer) -> String? {
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        guard inet_ntop(family, raw, &text, socklen_t(text.count)) != nil else { return nil }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public var description: String {

@@ -33,18 +33,26 @@ public enum Values {
         func digits(_ part: Substring) -> Bool { !part.isEmpty && part.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }
         guard let wholePart = parts.first, digits(wholePart), wholePart.count <= 9 else { throw bad }
         guard let whole = Int64(wholePart) else { throw bad }
-        var nanos = whole * unitNanos
+        let tooLong = ValueError("must be at most \(maximum.secondsText)s, got '\(text)'")
+        let (wholeNanos, overflow) = whole.multipliedReportingOverflow(by: unitNanos)
+        guard !overflow else { throw tooLong }
+        var nanos = wholeNanos
         if parts.count == 2 {
             let fraction = parts[1]
             guard digits(fraction), fraction.count <= 9 else { throw bad }
             guard let fractionValue = Int64(fraction) else { throw bad }
             var scale: Int64 = 1
             for _ in 0..<fraction.count { scale *= 10 }
-            nanos += fractionValue * unitNanos / scale
+            // Scale first: fraction × unit would overflow for minutes with nine decimals.
+            let (fractionNanos, fractionOverflow) = (unitNanos / scale).multipliedReportingOverflow(by: fractionValue)
+            guard !fractionOverflow else { throw tooLong }
+            let (sum, sumOverflow) = nanos.addingReportingOverflow(fractionNanos)
+            guard !sumOverflow else { throw tooLong }
+            nanos = sum
         }
         let duration = Duration.nanoseconds(nanos)
         if duration == .zero && !allowZero { throw ValueError("must be more than zero, got '\(text)'") }
-        if duration > maximum { throw ValueError("must be at most \(maximum.secondsText)s, got '\(text)'") }
+        if duration > maximum { throw tooLong }
         return duration
     }
 

@@ -39,6 +39,8 @@ public struct WorkerTable {
         case retiring(deadline: Instant)
         /// Sent SIGKILL; waiting to be reaped.
         case killed(KillReason)
+
+        var isKilled: Bool { if case .killed = self { true } else { false } }
     }
 
     public enum KillReason: String, Sendable {
@@ -111,7 +113,10 @@ public struct WorkerTable {
 
     struct Slot: Equatable {
         var crashStreak = 0
+        /// Back-off: no spawn for this slot before this instant.
         var nextSpawnAt: Instant?
+        /// A spawn was asked for and the master has not reported it yet.
+        var spawnRequested = false
     }
 
     public let policy: Policy
@@ -147,12 +152,15 @@ public struct WorkerTable {
     /// The master forked a worker for `slot`.
     public mutating func spawned(pid: ProcessID, slot: Int, generation: Int, now: Instant) {
         workers[pid] = Worker(pid: pid, slot: slot, generation: generation, spawnedAt: now, lastSeen: now)
-        if slot < slots.count { slots[slot].nextSpawnAt = nil }
+        if slot < slots.count { slots[slot].nextSpawnAt = nil; slots[slot].spawnRequested = false }
     }
 
     /// `fork` itself failed: back off as for a crash.
     public mutating func spawnFailed(slot: Int, now: Instant) -> [Action] {
-        if slot < slots.count { recordQuickDeath(slot: slot, now: now) }
+        if slot < slots.count {
+            slots[slot].spawnRequested = false
+            recordQuickDeath(slot: slot, now: now)
+        }
         return reconcile(now: now)
     }
 
@@ -192,13 +200,13 @@ public struct WorkerTable {
         var delay: Duration?
         var streak = 0
         if case .serving = phase, cause != .retired {
-            restarts += 1
             if cause == .bootFailure && !everReady {
                 // The service cannot start at all: forking it again would loop forever.
                 phase = .stopping(.immediate, killAt: now, exitCode: 1)
                 return (ExitReport(worker: worker, status: status, cause: cause, respawnDelay: nil, crashStreak: 0), reconcile(now: now))
             }
             if worker.slot < slots.count && worker.generation == generation {
+                restarts += 1
                 let stable = worker.readyAt != nil && now.since(worker.spawnedAt) >= policy.stableAfter
                 if stable {
                     slots[worker.slot].crashStreak = 0
@@ -218,7 +226,10 @@ public struct WorkerTable {
     public mutating func reload(now: Instant) -> [Action] {
         guard case .serving = phase else { return [] }
         generation += 1
-        for index in slots.indices { slots[index].nextSpawnAt = nil; slots[index].crashStreak = 0 }
+        for index in slots.indices where !slots[index].spawnRequested {
+            slots[index].nextSpawnAt = nil
+            slots[index].crashStreak = 0
+        }
         return reconcile(now: now)
     }
 
@@ -260,7 +271,9 @@ public struct WorkerTable {
             killAt = now
             quitDeadline = now
         }
-        phase = .stopping(mode, killAt: killAt, exitCode: exitCode)
+        var effectiveKillAt = killAt
+        if case let .stopping(_, current, _) = phase { effectiveKillAt = min(current, killAt) }
+        phase = .stopping(mode, killAt: effectiveKillAt, exitCode: exitCode)
         var actions: [Action] = []
         if mode != .immediate {
             for pid in workers.keys.sorted() {
@@ -285,12 +298,12 @@ public struct WorkerTable {
 
     /// The earliest instant at which `tick` has something to do.
     public var nextDeadline: Instant? {
-        var deadlines: [Instant] = []
         if case let .stopping(_, killAt, _) = phase {
-            deadlines.append(killAt)
-        } else {
-            deadlines += slots.compactMap(\.nextSpawnAt)
+            // Until killAt nothing is due but reaps (which SIGCHLD announces); after it, nothing.
+            let waiting = workers.values.contains { if case .killed = $0.state { false } else { true } }
+            return waiting ? killAt : nil
         }
+        var deadlines = slots.filter { !$0.spawnRequested }.compactMap(\.nextSpawnAt)
         for worker in workers.values {
             switch worker.state {
             case .booting, .ready: deadlines.append(worker.lastSeen + policy.timeout)
@@ -349,11 +362,14 @@ public struct WorkerTable {
         for slot in slots.indices {
             let serving = workers.values.filter { $0.slot == slot && $0.isServing }
             let current = serving.filter { $0.generation == generation }
+            // A killed current worker still holds its slot until it is reaped: the back-off for
+            // its death is decided then, so a kill-and-respawn loop backs off like a crash loop.
+            let awaitingReap = workers.values.contains { $0.slot == slot && $0.generation == generation && $0.state.isKilled }
             if current.isEmpty {
+                guard !awaitingReap, !slots[slot].spawnRequested else { continue }
                 if let due = slots[slot].nextSpawnAt, now < due { continue }
                 actions.append(.spawn(slot: slot, generation: generation))
-                // Until the master reports the fork, do not ask for this slot again.
-                slots[slot].nextSpawnAt = .init(nanoseconds: .max)
+                slots[slot].spawnRequested = true
             } else if current.contains(where: { $0.state == .ready }) {
                 for old in serving where old.generation < generation {
                     actions.append(retire(old.pid, now: now, reason: .reload))

@@ -521,4 +521,79 @@ final class WorkerTableTests: XCTestCase {
         table.heartbeat(pid: 999, stats: WorkerStats(requests: 1000), now: at(.seconds(3)))
         XCTAssertNil(table.workers[999], "a heartbeat from an unknown pid adds nothing")
     }
+
+    // MARK: Regressions: the master's poll timeout comes from nextDeadline, so it must never stay in the past
+
+    /// After any tick, nothing the table could act on is overdue: otherwise the master spins at 100% CPU.
+    func assertNothingOverdue(_ table: Table, at now: Instant, file: StaticString = #filePath, line: UInt = #line) {
+        if let next = table.nextDeadline {
+            XCTAssertGreaterThan(next, now, "nextDeadline is in the past after a tick", file: file, line: line)
+        }
+    }
+
+    func testKillAndRespawnLoopBacksOffAndNeverLeavesAPastDeadline() throws {
+        var table = bootedTable(workers: 1)
+        var now = t0
+        var pid = pid(0)
+        for round in 1...4 {
+            now = now + timeout
+            var actions = table.tick(now: now)
+            XCTAssertEqual(actions, [.kill(pid: pid, reason: .bootTimeout)], "round \(round): no replacement before the reap")
+            assertNothingOverdue(table, at: now)
+            let (report, afterReap) = table.reaped(pid: pid, status: .signaled(.kill), now: now)
+            XCTAssertEqual(try XCTUnwrap(report).crashStreak, round)
+            actions = afterReap
+            if round == 1 {
+                XCTAssertEqual(actions, [.spawn(slot: 0, generation: 1)])
+            } else {
+                XCTAssertEqual(actions, [], "round \(round) backs off")
+                let due = try XCTUnwrap(table.nextDeadline)
+                XCTAssertGreaterThan(due, now)
+                XCTAssertEqual(table.tick(now: due), [.spawn(slot: 0, generation: 1)])
+                now = due
+            }
+            pid += 1
+            table.spawned(pid: pid, slot: 0, generation: 1, now: now)
+            assertNothingOverdue(table, at: now)
+        }
+    }
+
+    func testFastShutdownWaitsForTheFastTimeoutWithoutAPastDeadline() {
+        var table = readyTable(workers: 2)
+        _ = table.shutdown(.fast, now: t0)
+        XCTAssertEqual(table.tick(now: at(.milliseconds(500))), [])
+        XCTAssertEqual(table.nextDeadline, at(.seconds(1)))
+        XCTAssertEqual(kills(table.tick(now: at(.seconds(1)))).count, 2)
+        XCTAssertNil(table.nextDeadline, "after the kills only reaps are awaited")
+    }
+
+    func testShutdownDuringReloadIgnoresTheOldQuitDeadline() {
+        var table = readyTable(workers: 1)
+        _ = table.reload(now: t0)
+        table.spawned(pid: 200, slot: 0, generation: 2, now: t0)
+        _ = table.ready(pid: 200, now: t0)  // the old worker is now retiring until t0+30s
+        _ = table.shutdown(.graceful, now: at(.seconds(10)))
+        XCTAssertEqual(table.tick(now: at(.seconds(31))), [])
+        assertNothingOverdue(table, at: at(.seconds(31)))
+        XCTAssertEqual(table.nextDeadline, at(.seconds(40)))
+    }
+
+    func testFastStopNeverExtendsAShorterGracefulStop() {
+        var table = Table(workers: 1, policy: .init(timeout: timeout, gracefulTimeout: .milliseconds(200)))
+        _ = table.tick(now: t0)
+        table.spawned(pid: 100, slot: 0, generation: 1, now: t0)
+        _ = table.shutdown(.graceful, now: t0)
+        _ = table.shutdown(.fast, now: at(.milliseconds(100)))
+        XCTAssertEqual(table.nextDeadline, at(.milliseconds(200)))
+    }
+
+    func testRestartsCountOnlyWorkersThatAreReplaced() {
+        var table = readyTable(workers: 2)
+        _ = table.scale(by: -1, now: t0)  // slot 1 retires
+        _ = table.tick(now: at(.seconds(30)))  // and overstays: killed
+        _ = table.reaped(pid: pid(1), status: .signaled(.kill), now: at(.seconds(30)))
+        XCTAssertEqual(table.restarts, 0)
+        _ = table.reaped(pid: pid(0), status: .signaled(.segmentationFault), now: at(.seconds(30)))
+        XCTAssertEqual(table.restarts, 1)
+    }
 }
