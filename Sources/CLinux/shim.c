@@ -42,3 +42,52 @@ int clinux_available_cpus(void) {
     if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
     return CPU_COUNT(&set);
 }
+
+// The Swift runtime's global-executor hooks (swift/Runtime/Concurrency.h, ConcurrencyHooks.def).
+typedef struct SwiftJob SwiftJob;
+typedef __attribute__((swiftcall)) void (*clinux_enqueue_original)(SwiftJob *job);
+typedef __attribute__((swiftcall)) void (*clinux_enqueue_delay_original)(unsigned long long delay, SwiftJob *job);
+typedef __attribute__((swiftcall)) void (*clinux_enqueue_deadline_original)(long long sec, long long nsec, long long tsec,
+                                                                           long long tnsec, int clock, SwiftJob *job);
+extern __attribute__((swiftcall)) void (*swift_task_enqueueGlobal_hook)(SwiftJob *job, clinux_enqueue_original original);
+extern __attribute__((swiftcall)) void (*swift_task_enqueueGlobalWithDelay_hook)(unsigned long long delay, SwiftJob *job,
+                                                                               clinux_enqueue_delay_original original);
+extern __attribute__((swiftcall)) void (*swift_task_enqueueGlobalWithDeadline_hook)(long long sec, long long nsec, long long tsec,
+                                                                                  long long tnsec, int clock, SwiftJob *job,
+                                                                                  clinux_enqueue_deadline_original original);
+
+static void (*global_enqueue)(void *job);
+static int (*global_enqueue_after)(unsigned long long delay, void *job);
+
+static __attribute__((swiftcall)) void hook_enqueue(SwiftJob *job, clinux_enqueue_original original) {
+    (void)original;
+    global_enqueue(job);
+}
+
+static __attribute__((swiftcall)) void hook_enqueue_delay(unsigned long long delay, SwiftJob *job,
+                                                          clinux_enqueue_delay_original original) {
+    if (!global_enqueue_after(delay, job)) original(delay, job);
+}
+
+// Deadlines come as an absolute time on the runtime's `clock`: 1 is ContinuousClock (CLOCK_BOOTTIME on
+// Linux), 2 SuspendingClock (CLOCK_MONOTONIC); turned into a delay from now. Any other clock is left
+// to the runtime.
+static __attribute__((swiftcall)) void hook_enqueue_deadline(long long sec, long long nsec, long long tsec, long long tnsec,
+                                                             int clock, SwiftJob *job, clinux_enqueue_deadline_original original) {
+    (void)tsec; (void)tnsec;
+    struct timespec now;
+    if ((clock != 1 && clock != 2) || clock_gettime(clock == 1 ? CLOCK_BOOTTIME : CLOCK_MONOTONIC, &now) != 0) {
+        original(sec, nsec, tsec, tnsec, clock, job);
+        return;
+    }
+    long long delta = (sec - (long long)now.tv_sec) * 1000000000LL + (nsec - (long long)now.tv_nsec);
+    if (!global_enqueue_after(delta > 0 ? (unsigned long long)delta : 0, job)) original(sec, nsec, tsec, tnsec, clock, job);
+}
+
+void clinux_install_global_executor(void (*enqueue)(void *job), int (*enqueue_after)(unsigned long long delay, void *job)) {
+    global_enqueue = enqueue;
+    global_enqueue_after = enqueue_after;
+    swift_task_enqueueGlobal_hook = hook_enqueue;
+    swift_task_enqueueGlobalWithDelay_hook = hook_enqueue_delay;
+    swift_task_enqueueGlobalWithDeadline_hook = hook_enqueue_deadline;
+}

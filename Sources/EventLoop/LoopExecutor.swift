@@ -3,13 +3,13 @@ import Glibc
 import Posix
 import Synchronization
 
-/// Runs every job of a worker on its loop thread: a `SerialExecutor` (for `LoopActor`) and a
-/// `TaskExecutor` (so even nonisolated async code started on the loop stays on it).
+/// Runs every job of a worker on its loop thread: the `SerialExecutor` of `LoopActor`, and, once
+/// installed, the process's global executor too (see `installAsGlobalExecutor`).
 ///
 /// Jobs enqueued from the loop thread itself, the hot path (a continuation resumed by an epoll
 /// event), go to a plain array: no lock, no syscall. Jobs from other threads (the blocking-work
 /// pool) go through a mutex-protected queue and an eventfd write that wakes `epoll_wait`.
-public final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
+public final class LoopExecutor: SerialExecutor, @unchecked Sendable {
     /// Touched only on the loop thread.
     private var local: [UnownedJob] = []
     private var running: [UnownedJob] = []
@@ -30,7 +30,10 @@ public final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Sendab
     var isLoopThread: Bool { pthread_equal(pthread_self(), loopThread) != 0 }
 
     public func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
+        enqueueUnowned(UnownedJob(job))
+    }
+
+    func enqueueUnowned(_ job: UnownedJob) {
         if isLoopThread {
             local.append(job)
             return
@@ -44,10 +47,6 @@ public final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Sendab
         UnownedSerialExecutor(ordinary: self)
     }
 
-    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
-        UnownedTaskExecutor(ordinary: self)
-    }
-
     public func isSameExclusiveExecutionContext(other: LoopExecutor) -> Bool { other === self }
 
     public func checkIsolated() {
@@ -58,12 +57,16 @@ public final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Sendab
 
     /// Runs the jobs queued so far (one batch: jobs they enqueue wait for the next turn, so a task
     /// that keeps yielding cannot starve I/O).
+    ///
+    /// Jobs run on this executor as a serial executor only, never claiming to be a task's preferred
+    /// task executor: tasks here carry no preference (this loop is the global executor), and
+    /// claiming one let the runtime resume a task mid-function while another was still between its
+    /// read and its write (seen as crossed echo replies).
     func runQueuedJobs() {
         if local.isEmpty { return }
         swap(&local, &running)
         let serial = asUnownedSerialExecutor()
-        let task = asUnownedTaskExecutor()
-        for job in running { job.runSynchronously(isolatedTo: serial, taskExecutor: task) }
+        for job in running { job.runSynchronously(on: serial) }
         running.removeAll(keepingCapacity: true)
     }
 
@@ -76,6 +79,40 @@ public final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Sendab
             return jobs
         }
         local.append(contentsOf: jobs)
+    }
+}
+
+/// A job the runtime asked to run after a delay (`Task.sleep`), parked in the loop's timer heap.
+final class DelayedJob: TimerTarget {
+    let job: UnownedJob
+    unowned let executor: LoopExecutor
+
+    init(_ job: UnownedJob, executor: LoopExecutor) {
+        self.job = job
+        self.executor = executor
+    }
+
+    func timerFired(scheduled: UInt64, now: UInt64) { executor.enqueueUnowned(job) }
+}
+
+extension EventLoop {
+    /// Makes this loop the process's global executor (see `clinux_install_global_executor`): every
+    /// job of the worker then runs here, which is the worker's design (one thread), now enforced for
+    /// code that is not `LoopActor`-isolated too. It also spares the connection tasks a task-executor
+    /// preference, which the runtime looks up under a lock on every resume.
+    /// Call it once, in the worker, before any task is created.
+    public func installAsGlobalExecutor() {
+        clinux_install_global_executor(
+            { job in
+                EventLoop.current.executor.enqueueUnowned(unsafeBitCast(job, to: UnownedJob.self))
+            },
+            { delay, job in
+                let loop = EventLoop.current
+                guard loop.executor.isLoopThread, let job else { return 0 }
+                let unowned = unsafeBitCast(job, to: UnownedJob.self)
+                loop.timers.push(Instant.now.nanoseconds &+ UInt64(delay), DelayedJob(unowned, executor: loop.executor))
+                return 1
+            })
     }
 }
 

@@ -48,11 +48,12 @@ public final class Worker {
             try mask.setAsMask()
             terminate = try SignalDescriptor(mask)
             loop = try EventLoop.boot()
+            loop.installAsGlobalExecutor()
         } catch {
             logger.error("worker cannot boot", ("error", LogValue(error)))
             Process.exitImmediately(WorkerExitCode.bootFailure)
         }
-        Task(executorPreference: loop.executor) { @LoopActor in
+        Task { @LoopActor in
             let worker = Worker(launch: launch, config: config, logger: logger, loop: loop, terminate: terminate)
             worker.boot(makeService)
         }
@@ -100,10 +101,10 @@ public final class Worker {
             // harmlessly, on unix sockets.
             try? Socket.setOption(fd, CInt(IPPROTO_TCP), TCP_NODELAY, 1)
             ServiceStats.shared.connectionOpened()
-            // The task-executor preference is what keeps a resumed continuation on this thread: the
-            // runtime enqueues a resumed task on the generic executor (swift_task_enqueueGlobal, seen
-            // in gdb), which without a preference means the global pool (4 threads per worker).
-            Task(executorPreference: loop.executor) { await self.serve(fd) }
+            // The runtime enqueues a resumed task on the global executor (swift_task_enqueueGlobal,
+            // seen in gdb), which in a worker is its loop (EventLoop.installAsGlobalExecutor): no
+            // task-executor preference needed, and no pool thread is ever started.
+            Task { await self.serve(fd) }
         case let .paused(error, pause):
             logger.warn("accept paused: out of file descriptors", ("error", LogValue(error)), ("pause_ms", LogValue(pause.milliseconds)))
         case let .failed(error):

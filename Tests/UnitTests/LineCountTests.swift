@@ -1,4 +1,3 @@
-import EventLoop
 import XCTest
 
 @testable import Echo
@@ -6,24 +5,15 @@ import XCTest
 /// `LineEchoService.countLines`: the number of `\n` in a read, which is what the echo reports as
 /// requests.
 final class LineCountTests: XCTestCase {
-    /// `countLines` is isolated to `LoopActor`, whose executor is this process's event loop. XCTest
-    /// runs synchronous tests on the main thread, so the loop is booted there once and the call made
-    /// in its isolation domain (the loop is never run).
-    static let loop: EventLoop? = try? EventLoop.boot()
-
     func count(_ text: String) throws -> UInt64 {
         try count(Array(text.utf8))
     }
 
     func count(_ bytes: [UInt8]) throws -> UInt64 {
-        XCTAssertNotNil(Self.loop, "EventLoop.boot() failed")
         var bytes = bytes
         return bytes.withUnsafeMutableBytes { raw in
-            // The pointer never leaves this thread: `assumeIsolated` runs the closure right here.
-            guard let address = raw.baseAddress else { return 0 }
-            nonisolated(unsafe) let base = address
-            let length = raw.count
-            return LoopActor.assumeIsolated { LineEchoService.countLines(base, length) }
+            guard let base = raw.baseAddress else { return 0 }
+            return LineEchoService.countLines(base, raw.count)
         }
     }
 
@@ -39,13 +29,10 @@ final class LineCountTests: XCTestCase {
     }
 
     func testOnlyTheGivenBytesAreSearched() throws {
-        XCTAssertNotNil(Self.loop)
         var bytes = Array("a\nb\nc\n".utf8)
         let counts = bytes.withUnsafeMutableBytes { raw -> [UInt64] in
-            guard let address = raw.baseAddress else { return [] }
-            nonisolated(unsafe) let base = address
-            let length = raw.count
-            return LoopActor.assumeIsolated { (0...length).map { LineEchoService.countLines(base, $0) } }
+            guard let base = raw.baseAddress else { return [] }
+            return (0...raw.count).map { LineEchoService.countLines(base, $0) }
         }
         XCTAssertEqual(counts, [0, 0, 1, 1, 2, 2, 3])
     }

@@ -67,4 +67,14 @@ void *clinux_memrchr(const void *bytes, int byte, size_t count);
 /// `sched_getaffinity(2)` and the CPU_COUNT macro are GNU-only: the default worker count.
 int clinux_available_cpus(void);
 
+/// Makes `enqueue` receive every job the Swift runtime would give its global concurrent executor,
+/// and `enqueue_after` every delayed one (`Task.sleep`), with the delay in nanoseconds (it returns 0
+/// to leave a job to the runtime's own executor: one delayed from a thread that is not the loop's). A worker
+/// process has one thread by design; with this its loop *is* the global executor, so no code in it
+/// (a resumed continuation, a nonisolated async function, `Task.detached`) can start a pool thread.
+/// The runtime's hook variables exist for exactly this (custom runtimes, tests); they take the
+/// Swift calling convention, which only C can spell, hence this shim. `job` is a `Job *`, passed to
+/// Swift as an opaque pointer.
+void clinux_install_global_executor(void (*enqueue)(void *job), int (*enqueue_after)(unsigned long long delay, void *job));
+
 #endif
