@@ -209,7 +209,7 @@ public final class Master {
 
     private func reopenLogs() {
         logger.info("reopening logs", ("signal", "USR1"))
-        for (pid, channel) in channels { _ = try? ChannelIO.send(.reopenLogs, on: channel); _ = pid }
+        for channel in channels.values { _ = try? ChannelIO.send(.reopenLogs, on: channel) }
     }
 
     private func scale(by delta: Int, now: Instant) {

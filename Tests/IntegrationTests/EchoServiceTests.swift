@@ -86,4 +86,22 @@ final class EchoServiceTests: XCTestCase {
         XCTAssertEqual(server.workerPIDs, [worker], "the worker did not crash")
         XCTAssertEqual(server.lines(containing: "worker exited").count, 0)
     }
+
+    func testRunningOutOfDescriptorsPausesAcceptingAndRecovers() throws {
+        // 64 descriptors: the worker runs out after a few dozen connections.
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"], openFileLimit: 64)
+        let port = server.port()
+        server.waitForReady(1)
+        var clients: [EchoClient] = []
+        for _ in 0..<80 { clients.append(try EchoClient(port: port, timeout: 30)) }  // the kernel queue takes them all
+        server.waitForLog("msg=\"accept paused: out of file descriptors\"", "EMFILE")
+        let worker = try XCTUnwrap(server.workerPIDs.first)
+        // Served connections still work; then freeing descriptors lets the queued ones in.
+        XCTAssertEqual(try clients[0].echo("served\n"), "served\n")
+        let queued = clients.removeLast()
+        try queued.send("queued\n")
+        clients.removeFirst(40)
+        XCTAssertEqual(try queued.receive(7), "queued\n")
+        XCTAssertEqual(server.workerPIDs, [worker], "the worker survived running out of descriptors")
+    }
 }

@@ -29,10 +29,17 @@ final class ServerProcess {
         }
     }
 
-    init(_ arguments: [String], binary: String = "supervisor", file: StaticString = #filePath, line: UInt = #line) throws {
+    /// Starts `binary` with `arguments`; with `openFileLimit`, under that hard `RLIMIT_NOFILE` (set by a
+    /// shell that then `exec`s the binary, so the pid is still the master's).
+    init(_ arguments: [String], binary: String = "supervisor", openFileLimit: Int? = nil) throws {
         directory = Self.temporaryDirectory()
         logPath = directory + "/server.log"
-        let path = Self.binary(binary)
+        var path = Self.binary(binary)
+        var arguments = arguments
+        if let openFileLimit {
+            arguments = ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\"", path] + arguments
+            path = "/bin/sh"
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -129,4 +129,15 @@ final class StartupTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(server.waitForExit()).code, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path), "the socket file is removed at exit")
     }
+
+    func testALiveUnixSocketIsNotTakenOver() throws {
+        let path = ServerProcess.temporaryDirectory() + "/live.sock"
+        let first = try ServerProcess(["start", "--workers", "1", "--bind", "unix:\(path)", "--health-interval", "0"])
+        first.waitForReady(1)
+        let second = try ServerProcess(["start", "--workers", "1", "--bind", "unix:\(path)"])
+        XCTAssertEqual(try XCTUnwrap(second.waitForExit()).code, 1)
+        XCTAssertTrue(second.log.contains("a live server answers there"), second.log)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path), "the live server's socket file is left alone")
+        XCTAssertTrue(ServerProcess.isAlive(first.pid))
+    }
 }
