@@ -104,7 +104,8 @@ public final class Master {
         let pending = (try? signals?.drain()) ?? []
 
         reapChildren()
-        for pid in channels.keys.sorted() where readable.contains(channels[pid] ?? FileDescriptor(rawValue: -1)) {
+        let readableSet = Set(readable)
+        for (pid, channel) in channels.sorted(by: { $0.key < $1.key }) where readableSet.contains(channel) {
             readChannel(of: pid)
         }
 
