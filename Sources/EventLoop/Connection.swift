@@ -37,12 +37,18 @@ public final class Connection {
     /// may end it (after one last look at the socket, so a request already sent is still served).
     public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration?, idle: Bool = false) async -> ReadResult {
         while true {
-            let count = Glibc.read(handle.fd.rawValue, buffer.baseAddress, buffer.count)
-            if count > 0 { return .bytes(count) }
-            if count == 0 { return .closed }
-            let error = errno
-            if error == EINTR { continue }
-            guard error == EAGAIN || error == EWOULDBLOCK else { return .closed }
+            if handle.readReady {
+                let count = Glibc.read(handle.fd.rawValue, buffer.baseAddress, buffer.count)
+                if count > 0 {
+                    if count < buffer.count { handle.readReady = false }
+                    return .bytes(count)
+                }
+                if count == 0 { return .closed }
+                let error = errno
+                if error == EINTR { continue }
+                guard error == EAGAIN || error == EWOULDBLOCK else { return .closed }
+                handle.readReady = false
+            }
             if idle && loop.isDraining { return .draining }
             switch await waitReadable(timeout: timeout, idle: idle) {
             case .ready, .draining: continue
@@ -121,6 +127,7 @@ public final class Connection {
 
     private func waitReadable(timeout: Duration?, idle: Bool) async -> IOWakeup {
         if handle.isClosed { return .cancelled }
+        if handle.readReady { return .ready }
         handle.arm(timeout: timeout)
         handle.readIsIdle = idle
         return await withUnsafeContinuation { handle.readWaiter = $0 }

@@ -181,6 +181,7 @@ public final class EventLoop: @unchecked Sendable {
         guard index < handles.count, let handle = handles[index], handle.token == token else { return }
         let flags = event.events
         if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+            handle.readReady = true
             handle.resumeRead(.ready)
         }
         if flags & (EPOLLOUT.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {

@@ -26,6 +26,12 @@ final class IOHandle: TimerTarget {
     var writeWaiter: UnsafeContinuation<IOWakeup, Never>?
     /// The waiting read is for the next request on an otherwise idle connection: a drain may end it.
     var readIsIdle = false
+    /// False once a read came back short or with `EAGAIN`, true again at the next input edge: with
+    /// edge-triggered epoll, a short read means the socket had nothing more at that instant and any
+    /// later byte brings a new event, so the next read can wait for that event instead of spending a
+    /// syscall to learn `EAGAIN` (nginx's `rev->ready`). Set by every event, waiter or not, so an
+    /// edge that comes while the task waits for something else is not lost.
+    var readReady = true
     /// When the current wait gives up (0: never). See `TimerHeap` for why this is a field.
     var deadline: UInt64 = 0
     /// The deadline of this handle's live heap entry (0: none).
