@@ -2,7 +2,9 @@ import Foundation
 import Glibc
 
 /// A blocking TCP client with a receive timeout, for talking to the echo service.
-final class EchoClient {
+/// `@unchecked Sendable`: it only holds an fd, and a socket may be written on one thread while it is
+/// read on another.
+final class EchoClient: @unchecked Sendable {
     let fd: Int32
 
     struct Failure: Error, CustomStringConvertible {

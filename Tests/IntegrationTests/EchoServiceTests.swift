@@ -104,4 +104,27 @@ final class EchoServiceTests: XCTestCase {
         XCTAssertEqual(try queued.receive(7), "queued\n")
         XCTAssertEqual(server.workerPIDs, [worker], "the worker survived running out of descriptors")
     }
+
+    func testBackPressureEchoesMegabytesExactlyAndInOrder() throws {
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        let port = server.port()
+        server.waitForReady(1)
+        let client = try EchoClient(port: port, timeout: 30)
+        // 4 MiB of numbered lines of varied length: far more than the socket buffers hold, so the
+        // server's writes block and it must stop reading, then resume on the next edge.
+        var payload: [UInt8] = []
+        var index = 0
+        while payload.count < 4 * 1024 * 1024 {
+            payload += Array("\(index) \(String(repeating: "abcdefghij", count: index % 50))\n".utf8)
+            index += 1
+        }
+        let sender = Thread { [payload] in
+            var bytes = payload
+            try? client.send(bytes: &bytes)
+        }
+        sender.start()
+        let echoed = try client.receive(payload.count)
+        XCTAssertEqual(echoed.utf8.count, payload.count)
+        XCTAssertTrue(echoed.utf8.elementsEqual(payload), "the echo differs from what was sent")
+    }
 }
