@@ -43,6 +43,10 @@ int clinux_available_cpus(void) {
     return CPU_COUNT(&set);
 }
 
+long long clinux_atomic_add(long long *address, long long delta) { return __atomic_add_fetch(address, delta, __ATOMIC_SEQ_CST); }
+long long clinux_atomic_load(const long long *address) { return __atomic_load_n(address, __ATOMIC_SEQ_CST); }
+void clinux_atomic_store(long long *address, long long value) { __atomic_store_n(address, value, __ATOMIC_SEQ_CST); }
+
 // The Swift runtime's global-executor hooks (swift/Runtime/Concurrency.h, ConcurrencyHooks.def).
 typedef struct SwiftJob SwiftJob;
 typedef __attribute__((swiftcall)) void (*clinux_enqueue_original)(SwiftJob *job);

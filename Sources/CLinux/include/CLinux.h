@@ -67,6 +67,12 @@ void *clinux_memrchr(const void *bytes, int byte, size_t count);
 /// `sched_getaffinity(2)` and the CPU_COUNT macro are GNU-only: the default worker count.
 int clinux_available_cpus(void);
 
+/// Sequentially consistent atomics on memory Swift's `Atomic` cannot describe: a counter inside a
+/// `MAP_SHARED` mapping that several processes update.
+long long clinux_atomic_add(long long *address, long long delta);
+long long clinux_atomic_load(const long long *address);
+void clinux_atomic_store(long long *address, long long value);
+
 /// Makes `enqueue` receive every job the Swift runtime would give its global concurrent executor,
 /// and `enqueue_after` every delayed one (`Task.sleep`), with the delay in nanoseconds (it returns 0
 /// to leave a job to the runtime's own executor: one delayed from a thread that is not the loop's). A worker
