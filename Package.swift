@@ -21,6 +21,8 @@ let package = Package(
         .target(name: "Supervisor", dependencies: ["Posix", "Channel", "Settings", "Logging"], swiftSettings: strict),
         .target(name: "EventLoop", dependencies: ["Posix", "CLinux"], swiftSettings: strict),
         .target(name: "Echo", dependencies: ["EventLoop", "Posix"], swiftSettings: strict),
+        .target(name: "HTTP", dependencies: [], swiftSettings: strict),
+        .target(name: "WebApp", dependencies: [], swiftSettings: strict),
         .target(name: "WorkerRuntime", dependencies: ["CLinux", "EventLoop", "Posix", "Channel", "Settings", "Logging"], swiftSettings: strict),
         .target(
             name: "SupervisorKit",
@@ -34,6 +36,8 @@ let package = Package(
             name: "UnitTests",
             dependencies: ["Posix", "Channel", "Settings", "Supervisor", "EventLoop", "Echo", "Logging"],
             swiftSettings: strict),
+        .testTarget(name: "WebAppTests", dependencies: ["WebApp"], swiftSettings: strict),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Posix", "supervisor-cli", "supervisor-fixture"],
