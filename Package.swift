@@ -22,7 +22,8 @@ let package = Package(
         .target(name: "EventLoop", dependencies: ["Posix", "CLinux"], swiftSettings: strict),
         .target(name: "Echo", dependencies: ["EventLoop", "Posix"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: [], swiftSettings: strict),
-        .target(name: "WebApp", dependencies: [], swiftSettings: strict),
+        .target(name: "HTTPServer", dependencies: ["EventLoop"], swiftSettings: strict),
+        .target(name: "WebApp", dependencies: ["HTTPServer"], swiftSettings: strict),
         .target(name: "WorkerRuntime", dependencies: ["CLinux", "EventLoop", "Posix", "Channel", "Settings", "Logging"], swiftSettings: strict),
         .target(
             name: "SupervisorKit",
@@ -36,7 +37,8 @@ let package = Package(
             name: "UnitTests",
             dependencies: ["Posix", "Channel", "Settings", "Supervisor", "EventLoop", "Echo", "Logging"],
             swiftSettings: strict),
-        .testTarget(name: "WebAppTests", dependencies: ["WebApp"], swiftSettings: strict),
+        .testTarget(name: "WebAppTests", dependencies: ["WebApp", "HTTPServer"], swiftSettings: strict),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

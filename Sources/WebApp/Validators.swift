@@ -1,3 +1,4 @@
+import HTTPServer
 /// Validators of a file's current representation, and the conditional-request rules that use them
 /// (RFC 9110 §8.8 and §13).
 public struct Validators: Equatable, Sendable {

@@ -1,4 +1,4 @@
-import WebApp
+import HTTPServer
 import XCTest
 
 final class HTTPDateTests: XCTestCase {

@@ -1,0 +1,45 @@
+import EventLoop
+
+/// A response a handler returns. The server adds `Date`, `Server`, framing (`Content-Length` or
+/// chunked) and `Connection`.
+public struct Response: Sendable {
+    public enum Body: Sendable {
+        case empty
+        case bytes([UInt8])
+        /// `length` bytes of an open file from `offset`, sent with `sendfile(2)`; the server closes
+        /// `fd` when done. `length` is known, so it is framed with `Content-Length`.
+        case file(fd: Int32, offset: Int, length: Int)
+        /// Produced as it goes, of unknown length: sent chunked (HTTP/1.1) or until close (1.0).
+        case stream(@Sendable @LoopActor (BodyWriter) async throws -> Void)
+    }
+
+    public var status: Status
+    public var headers: [(name: String, value: String)]
+    public var body: Body
+
+    public init(status: Status = .ok, headers: [(name: String, value: String)] = [], body: Body = .empty) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A text response (`text/plain; charset=utf-8`).
+    public static func text(_ text: String, status: Status = .ok) -> Response {
+        Response(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: .bytes(Array(text.utf8)))
+    }
+
+    /// An HTML response.
+    public static func html(_ html: String, status: Status = .ok) -> Response {
+        Response(status: status, headers: [("Content-Type", "text/html; charset=utf-8")], body: .bytes(Array(html.utf8)))
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// Where a streamed body goes: each `write` becomes one chunk.
+@LoopActor
+public protocol BodyWriter {
+    func write(_ bytes: UnsafeRawBufferPointer) async throws
+}

@@ -1,0 +1,44 @@
+import EventLoop
+import HTTPServer
+import XCTest
+
+final class ResponseHeadTests: XCTestCase {
+    func encode(_ status: Status, _ headers: [(name: String, value: String)] = [], framing: ResponseHead.Framing,
+                close: Bool = false, keepAlive10: Bool = false) -> String {
+        let buffer = ByteBuffer()
+        ResponseHead.encode(status, headers: headers, framing: framing, date: "Sun, 06 Nov 1994 08:49:37 GMT",
+                            close: close, keepAlive10: keepAlive10, into: buffer)
+        return String(decoding: buffer.bytes, as: UTF8.self)
+    }
+
+    func testContentLengthResponse() {
+        XCTAssertEqual(encode(.ok, [("Content-Type", "text/plain; charset=utf-8")], framing: .contentLength(13)),
+                       "HTTP/1.1 200 OK\r\nServer: supervisor\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                       + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 13\r\n\r\n")
+    }
+
+    func testChunkedAndClose() {
+        XCTAssertEqual(encode(.ok, framing: .chunked, close: true),
+                       "HTTP/1.1 200 OK\r\nServer: supervisor\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                       + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+    }
+
+    func testNoFramingAndKeepAliveForHTTP10() {
+        XCTAssertEqual(encode(.notModified, [("ETag", "\"x\"")], framing: .none, keepAlive10: true),
+                       "HTTP/1.1 304 Not Modified\r\nServer: supervisor\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                       + "ETag: \"x\"\r\nConnection: keep-alive\r\n\r\n")
+    }
+
+    func testLengthsOfEveryMagnitude() {
+        for length in [0, 9, 10, 12_345, 13_000_000, Int.max] {
+            XCTAssertTrue(encode(.ok, framing: .contentLength(length)).contains("\r\nContent-Length: \(length)\r\n"), "\(length)")
+        }
+    }
+
+    func testBodylessStatuses() {
+        XCTAssertFalse(Status.noContent.allowsBody)
+        XCTAssertFalse(Status.notModified.allowsBody)
+        XCTAssertFalse(Status.continue.allowsBody)
+        XCTAssertTrue(Status.ok.allowsBody)
+    }
+}
