@@ -22,12 +22,12 @@ let package = Package(
         .target(name: "EventLoop", dependencies: ["Posix", "CLinux"], swiftSettings: strict),
         .target(name: "Echo", dependencies: ["EventLoop", "Posix"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: [], swiftSettings: strict),
-        .target(name: "HTTPServer", dependencies: ["EventLoop"], swiftSettings: strict),
+        .target(name: "HTTPServer", dependencies: ["HTTP", "EventLoop"], swiftSettings: strict),
         .target(name: "WebApp", dependencies: ["HTTPServer"], swiftSettings: strict),
         .target(name: "WorkerRuntime", dependencies: ["CLinux", "EventLoop", "Posix", "Channel", "Settings", "Logging"], swiftSettings: strict),
         .target(
             name: "SupervisorKit",
-            dependencies: ["Supervisor", "WorkerRuntime", "Echo", "Settings", "Posix", "EventLoop", "Logging", "Channel"],
+            dependencies: ["Supervisor", "WorkerRuntime", "Echo", "HTTPServer", "WebApp", "Settings", "Posix", "EventLoop", "Logging", "Channel"],
             swiftSettings: strict),
         .executableTarget(name: "supervisor-cli", dependencies: ["SupervisorKit"], swiftSettings: strict),
         .executableTarget(

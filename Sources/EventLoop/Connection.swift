@@ -105,6 +105,25 @@ public final class Connection {
         return true
     }
 
+    /// Sends `length` bytes of the open file `fd` from `offset` with `sendfile(2)`: the kernel copies
+    /// from the page cache to the socket, no byte passes through this process. Waits for the peer
+    /// when its buffer is full; false when the connection failed, stalled past `timeout`, or the
+    /// file ended early (it shrank while being sent).
+    public func sendFile(_ fd: CInt, offset: Int, length: Int, timeout: Duration?) async -> Bool {
+        var position = off_t(offset)
+        var remaining = length
+        while remaining > 0 {
+            let sent = Glibc.sendfile(handle.fd.rawValue, fd, &position, min(remaining, 1 << 30))
+            if sent > 0 { remaining -= sent; continue }
+            if sent == 0 { return false }
+            let error = errno
+            if error == EINTR { continue }
+            guard error == EAGAIN || error == EWOULDBLOCK else { return false }
+            guard await waitWritable(timeout: timeout) == .ready else { return false }
+        }
+        return true
+    }
+
     /// Closes after an error reply without destroying it: sends FIN, then reads and discards what
     /// the client still sends (up to `timeout`) before closing. Closing with unread input makes the
     /// kernel send RST, and a client that gets RST may lose the reply it has not read yet.

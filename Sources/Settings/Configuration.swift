@@ -20,6 +20,8 @@ public struct Configuration: Sendable, Equatable {
     public var healthInterval: Duration = .seconds(10)
     /// A connection with no traffic for this long is closed.
     public var idleTimeout: Duration = .seconds(10)
+    /// HTTP: an idle keep-alive connection is closed after this.
+    public var keepaliveTimeout: Duration = .seconds(5)
     public var pidfile: String?
     public var logFormat: LogFormat = .logfmt
 

@@ -47,6 +47,9 @@ public struct Option: Sendable {
             Option("idle-timeout", "DURATION", "close a connection idle this long (default 10s)") { config, value throws(ValueError) in
                 config.idleTimeout = try Values.duration(value)
             },
+            Option("keepalive-timeout", "DURATION", "HTTP: close a keep-alive connection idle this long (default 5s)") { config, value throws(ValueError) in
+                config.keepaliveTimeout = try Values.duration(value)
+            },
             Option("pidfile", "PATH", "write the master's pid here; refuse to start if it names a live process") { config, value throws(ValueError) in
                 config.pidfile = try Values.path(value)
             },

@@ -1,4 +1,6 @@
 import Echo
+import HTTPServer
+import WebApp
 import EventLoop
 import Posix
 import Settings
@@ -18,6 +20,14 @@ public struct App: Sendable {
         self.name = name
         self.defaultBind = defaultBind
         self.makeService = makeService
+    }
+
+    /// The built-in web app on 127.0.0.1:8080.
+    public static let http = App(name: "http", defaultBind: .ipv4(host: "127.0.0.1", port: 8080)) { config in
+        let responder = RouterResponder(BuiltInApp.routes())
+        var settings = HTTPSettings()
+        settings.keepAliveTimeout = config.keepaliveTimeout
+        return { HTTPService(responder: responder, settings: settings) }
     }
 
     /// The line-echo service on 127.0.0.1:2007.

@@ -1,0 +1,269 @@
+import EventLoop
+import Glibc
+import HTTP
+
+/// One HTTP/1.1 connection: reads requests with the parser, hands them to the responder, writes the
+/// responses, keeps the connection alive while both sides want it.
+///
+/// Input goes into the connection's own buffer, not the loop's shared one: a handler may await
+/// (the disk, the blocking pool) while body bytes or a pipelined request wait in it.
+@LoopActor
+final class HTTPConnection {
+    let connection: Connection
+    unowned let service: HTTPService
+    var parser: RequestParser
+    private var input: UnsafeMutableRawBufferPointer
+    /// Unparsed input is `input[start..<end]`.
+    private var start = 0
+    private var end = 0
+    private let output = ByteBuffer()
+    /// The head of the request being served, for `100 Continue`.
+    private var awaitingContinue = false
+    private var headReceivedAt: UInt64 = 0
+
+    static let initialBufferSize = 4096
+    static let bodyBufferSize = 64 * 1024
+
+    init(connection: Connection, service: HTTPService) {
+        self.connection = connection
+        self.service = service
+        parser = RequestParser(limits: service.settings.limits)
+        input = .allocate(byteCount: Self.initialBufferSize, alignment: 16)
+    }
+
+    var settings: HTTPSettings { service.settings }
+
+    /// Serves requests until the connection ends; frees the input buffer on the way out.
+    func run() async {
+        defer { input.deallocate() }
+        var firstRequest = true
+        while true {
+            guard let head = await readHead(firstRequest: firstRequest) else { return }
+            firstRequest = false
+            awaitingContinue = head.expectContinue
+            let hasBody = head.framing != .noBody
+            let request = Request(head: head, body: RequestBody(source: self, empty: !hasBody))
+            let response = await service.responder.respond(to: request)
+            awaitingContinue = false
+            var keepAlive = head.keepAlive && !EventLoop.current.isDraining
+            if !request.body.isFinished {
+                // The next request starts after this body: read and drop it, within reason.
+                let kept = await discardBody(request.body, framing: head.framing)
+                keepAlive = keepAlive && kept
+            }
+            guard await write(response, for: head, keepAlive: keepAlive), keepAlive else {
+                if keepAlive == false { await connection.lingeringClose() }
+                return
+            }
+        }
+    }
+
+    // MARK: Reading
+
+    private enum Failure { case closed, timedOut, draining, cancelled }
+
+    /// The next parser event, reading as needed. `idleRead` marks a read for a new request on an
+    /// otherwise idle connection.
+    private func nextEvent(timeout: Duration) async -> Result<RequestParser.Event, FailureBox> {
+        while true {
+            let output = parser.parse(UnsafeRawBufferPointer(rebasing: input[start..<end]))
+            start += output.consumed
+            if case .needMore = output.event {} else { return .success(output.event) }
+            if start == end {
+                start = 0
+                end = 0
+            } else if end == input.count {
+                compact()
+            }
+            let free = UnsafeMutableRawBufferPointer(rebasing: input[end...])
+            switch await connection.read(into: free, timeout: timeout) {
+            case let .bytes(count): end += count
+            case .closed: return .failure(FailureBox(.closed))
+            case .timedOut: return .failure(FailureBox(.timedOut))
+            case .draining: return .failure(FailureBox(.draining))
+            case .cancelled: return .failure(FailureBox(.cancelled))
+            }
+        }
+    }
+
+    private struct FailureBox: Error { let failure: Failure; init(_ failure: Failure) { self.failure = failure } }
+
+    private func compact() {
+        let count = end - start
+        if start > 0, count > 0, let base = input.baseAddress { memmove(base, base + start, count) }
+        start = 0
+        end = count
+    }
+
+    /// Reads the next request head; answers and returns nil when there is none to serve.
+    private func readHead(firstRequest: Bool) async -> RequestHead? {
+        while true {
+            let idle = parser.isIdle && start == end
+            let timeout = idle && !firstRequest ? settings.keepAliveTimeout : settings.headerTimeout
+            switch await nextEvent(timeout: timeout) {
+            case let .success(.head(head)):
+                return head
+            case .success(.end):
+                continue  // the end of a body-less request just served
+            case let .success(.error(error)):
+                await answer(error)
+                return nil
+            case .success(.body), .success(.needMore):
+                await connection.lingeringClose()  // cannot happen between requests
+                return nil
+            case let .failure(box):
+                // A client that sent part of a head and went silent gets 408; an idle one is just closed.
+                if box.failure == .timedOut && !parser.isIdle {
+                    _ = await write(.text("request timeout\n", status: .requestTimeout), for: nil, keepAlive: false)
+                    await connection.lingeringClose()
+                }
+                return nil
+            }
+        }
+    }
+
+    /// The next piece of the request body, in this connection's own memory.
+    func nextBodyPiece() async throws(HTTPServerError) -> UnsafeRawBufferPointer? {
+        if awaitingContinue {
+            awaitingContinue = false
+            let continueLine: StaticString = "HTTP/1.1 100 Continue\r\n\r\n"
+            let sent = await connection.write(UnsafeRawBufferPointer(start: continueLine.utf8Start, count: continueLine.utf8CodeUnitCount),
+                                              timeout: settings.writeTimeout)
+            guard sent else { throw HTTPServerError(kind: .closed) }
+        }
+        if input.count < Self.bodyBufferSize && start == end { grow(to: Self.bodyBufferSize) }
+        switch await nextEvent(timeout: settings.bodyTimeout) {
+        case let .success(.body(bytes)): return bytes
+        case .success(.end): return nil
+        case let .success(.error(error)): throw HTTPServerError(kind: .malformed(error))
+        case .success(.head), .success(.needMore): throw HTTPServerError(kind: .closed)  // cannot happen mid-body
+        case let .failure(box):
+            switch box.failure {
+            case .timedOut: throw HTTPServerError(kind: .timedOut)
+            case .cancelled, .draining: throw HTTPServerError(kind: .cancelled)
+            case .closed: throw HTTPServerError(kind: .closed)
+            }
+        }
+    }
+
+    private func grow(to size: Int) {
+        let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        let count = end - start
+        if count > 0, let source = input.baseAddress, let target = bigger.baseAddress { memcpy(target, source + start, count) }
+        input.deallocate()
+        input = bigger
+        start = 0
+        end = count
+    }
+
+    /// Reads and drops what the handler left of the body. False when the connection must close:
+    /// the body is too large to be worth reading, or it failed.
+    private func discardBody(_ body: RequestBody, framing: BodyFraming) async -> Bool {
+        if case let .contentLength(length) = framing, length > settings.maxDiscardedBody { return false }
+        var dropped = 0
+        // A 100-continue client that was not told to go on has not sent the body: nothing to drop.
+        if awaitingContinue { return false }
+        do {
+            while let piece = try await body.next() {
+                dropped += piece.count
+                if dropped > settings.maxDiscardedBody { return false }
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    // MARK: Writing
+
+    /// Answers a parse error, then closes (lingering, so the client reads the answer).
+    private func answer(_ error: HTTPParseError) async {
+        let status = Status(error.code, error.status.reasonPhrase)
+        _ = await write(.text("\(error.reason)\n", status: status), for: nil, keepAlive: !error.closesConnection)
+        await connection.lingeringClose()
+    }
+
+    /// Writes `response` to the request `head` (nil: no request could be read). False when the
+    /// connection failed.
+    func write(_ response: Response, for head: RequestHead?, keepAlive: Bool) async -> Bool {
+        let isHead = head?.method == .head
+        let http10 = head?.version == .http10
+        output.removeAll()
+        let date = service.dates.value()
+        let allowsBody = response.status.allowsBody
+        switch response.body {
+        case .empty:
+            ResponseHead.encode(response.status, headers: response.headers, framing: allowsBody ? .contentLength(0) : .none,
+                                date: date, close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
+            return await connection.write(output.bytes, timeout: settings.writeTimeout)
+        case let .bytes(bytes):
+            ResponseHead.encode(response.status, headers: response.headers, framing: allowsBody ? .contentLength(bytes.count) : .none,
+                                date: date, close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
+            if isHead || !allowsBody { return await connection.write(output.bytes, timeout: settings.writeTimeout) }
+            if bytes.count <= 16 * 1024 {
+                bytes.withUnsafeBytes { output.append($0) }
+                return await connection.write(output.bytes, timeout: settings.writeTimeout)
+            }
+            let body = ByteBuffer()
+            bytes.withUnsafeBytes { body.append($0) }
+            return await connection.write(output.bytes, body.bytes, timeout: settings.writeTimeout)
+        case let .file(fd, offset, length):
+            defer { _ = Glibc.close(fd) }
+            ResponseHead.encode(response.status, headers: response.headers, framing: .contentLength(length),
+                                date: date, close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
+            guard await connection.write(output.bytes, timeout: settings.writeTimeout) else { return false }
+            if isHead { return true }
+            return await connection.sendFile(fd, offset: offset, length: length, timeout: settings.writeTimeout)
+        case let .stream(produce):
+            let chunked = !http10
+            ResponseHead.encode(response.status, headers: response.headers, framing: chunked ? .chunked : .none,
+                                date: date, close: !keepAlive || !chunked, into: output)
+            guard await connection.write(output.bytes, timeout: settings.writeTimeout) else { return false }
+            if isHead { return true }
+            let writer = ChunkWriter(connection: connection, chunked: chunked, timeout: settings.writeTimeout)
+            do {
+                try await produce(writer)
+                return await writer.finish()
+            } catch {
+                return false
+            }
+        }
+    }
+}
+
+/// Writes a streamed body, as chunks (HTTP/1.1) or raw until close (HTTP/1.0).
+@LoopActor
+final class ChunkWriter: BodyWriter {
+    struct Failed: Error {}
+    let connection: Connection
+    let chunked: Bool
+    let timeout: Duration
+    private let framing = ByteBuffer()
+
+    init(connection: Connection, chunked: Bool, timeout: Duration) {
+        self.connection = connection
+        self.chunked = chunked
+        self.timeout = timeout
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) async throws {
+        guard !bytes.isEmpty else { return }
+        if !chunked {
+            guard await connection.write(bytes, timeout: timeout) else { throw Failed() }
+            return
+        }
+        framing.removeAll()
+        ResponseHead.append(String(bytes.count, radix: 16) + "\r\n", to: framing)
+        guard await connection.write(framing.bytes, bytes, timeout: timeout) else { throw Failed() }
+        framing.removeAll()
+        ResponseHead.append("\r\n", to: framing)
+        guard await connection.write(framing.bytes, timeout: timeout) else { throw Failed() }
+    }
+
+    func finish() async -> Bool {
+        guard chunked else { return true }
+        framing.removeAll()
+        ResponseHead.append("0\r\n\r\n", to: framing)
+        return await connection.write(framing.bytes, timeout: timeout)
+    }
+}

@@ -1,0 +1,71 @@
+import EventLoop
+import HTTP
+
+/// A request as a handler sees it: the parsed head, the route's parameters, and the body as a
+/// stream the handler pulls (so the socket is never read faster than the handler consumes).
+@LoopActor
+public final class Request {
+    public let head: RequestHead
+    /// The request-target's path, still percent-encoded (`/files/a%20b`).
+    public let path: Substring
+    /// What follows `?`, if anything.
+    public let query: Substring?
+    /// Route parameters, still percent-encoded.
+    public internal(set) var parameters: [String: Substring] = [:]
+    public let body: RequestBody
+
+    init(head: RequestHead, body: RequestBody) {
+        self.head = head
+        let target = head.target
+        if let question = target.firstIndex(of: "?") {
+            path = target[..<question]
+            query = target[target.index(after: question)...]
+        } else {
+            path = target[...]
+            query = nil
+        }
+        self.body = body
+    }
+
+    public var method: HTTPMethod { head.method }
+}
+
+/// The body of the request being served, read on demand from its connection.
+@LoopActor
+public final class RequestBody {
+    unowned let source: HTTPConnection
+    public internal(set) var isFinished: Bool
+
+    init(source: HTTPConnection, empty: Bool) {
+        self.source = source
+        isFinished = empty
+    }
+
+    /// The next piece of the body, or nil at its end. The bytes are valid until the next call.
+    /// Throws when the client sends a malformed body, goes silent past the body timeout, or leaves.
+    public func next() async throws(HTTPServerError) -> UnsafeRawBufferPointer? {
+        guard !isFinished else { return nil }
+        let piece = try await source.nextBodyPiece()
+        if piece == nil { isFinished = true }
+        return piece
+    }
+}
+
+/// Why a request could not be read to its end.
+public struct HTTPServerError: Error, CustomStringConvertible {
+    public enum Kind: Sendable { case malformed(HTTPParseError), timedOut, closed, cancelled }
+    public let kind: Kind
+    public var description: String {
+        switch kind {
+        case let .malformed(error): "malformed request: \(error)"
+        case .timedOut: "the client went silent"
+        case .closed: "the client closed the connection"
+        case .cancelled: "the server is shutting down"
+        }
+    }
+}
+
+/// What answers requests: the built-in app, or a user's router.
+public protocol HTTPResponder: Sendable {
+    @LoopActor func respond(to request: Request) async -> Response
+}

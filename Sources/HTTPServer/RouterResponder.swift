@@ -1,0 +1,30 @@
+import EventLoop
+
+/// A handler for one route.
+public typealias RouteHandler = @Sendable @LoopActor (Request) async -> Response
+
+/// An `HTTPResponder` made of a `Router`: the library API's usual way to serve your own handlers.
+///
+///     var routes = Router<RouteHandler>()
+///     routes.get("/hello/{name}") { request in .text("Hello, \(request.parameters["name"] ?? "")") }
+///     let responder = RouterResponder(routes)
+public struct RouterResponder: HTTPResponder {
+    public let router: Router<RouteHandler>
+
+    public init(_ router: Router<RouteHandler>) { self.router = router }
+
+    @LoopActor
+    public func respond(to request: Request) async -> Response {
+        switch router.match(method: request.method.rawValue, path: request.path) {
+        case let .found(handler, parameters):
+            request.parameters = parameters
+            return await handler(request)
+        case let .methodNotAllowed(allowed):
+            var response = Response.text("method not allowed\n", status: .methodNotAllowed)
+            response.headers.append(("Allow", allowed.joined(separator: ", ")))
+            return response
+        case .notFound:
+            return .text("not found\n", status: .notFound)
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import EventLoop
+import HTTPServer
+
+/// The built-in web app (`--app http`): hello, and the worker's health.
+///
+/// `GET /` answers `Hello, World!`; `GET /hello/{name}` answers `Hello, {name}` with the name
+/// percent-decoded (invalid encoding → 400); `GET /healthz` answers `ok`, or 503 once this worker is
+/// draining, so a load balancer stops sending it new work.
+public enum BuiltInApp {
+    public static func routes() -> Router<RouteHandler> {
+        var router = Router<RouteHandler>()
+        router.get("/") { _ in .text("Hello, World!") }
+        router.get("/hello/{name}") { request in
+            guard let raw = request.parameters["name"], let name = PercentDecoding.decode(raw) else {
+                return .text("the name is not valid percent-encoded UTF-8\n", status: .badRequest)
+            }
+            return .text("Hello, \(name)")
+        }
+        router.get("/healthz") { _ in
+            EventLoop.current.isDraining ? .text("draining\n", status: .serviceUnavailable) : .text("ok\n")
+        }
+        return router
+    }
+}
