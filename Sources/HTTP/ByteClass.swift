@@ -1,0 +1,122 @@
+/// The byte classes of the HTTP grammar (RFC 9110 §5.6, RFC 9112), as switches over ranges.
+///
+/// Switches rather than a 256-entry table: a global table costs a lazy-initialisation check on every
+/// access in the parser's innermost loops, while a switch compiles to a few compares, allocates
+/// nothing, and reads like the ABNF it implements.
+extension UInt8 {
+    static let tab: UInt8 = 0x09
+    static let lf: UInt8 = 0x0A
+    static let cr: UInt8 = 0x0D
+    static let space: UInt8 = 0x20
+    static let asterisk: UInt8 = 0x2A
+    static let comma: UInt8 = 0x2C
+    static let slash: UInt8 = 0x2F
+    static let colon: UInt8 = 0x3A
+    static let semicolon: UInt8 = 0x3B
+
+    /// `tchar` (RFC 9110 §5.6.2): a byte of a token, such as a method, a field name or a coding:
+    /// DIGIT, ALPHA and ``!#$%&'*+-.^_`|~``. A bit test in two 64-bit masks (a branch per byte in
+    /// the hottest loop of the parser costs more than the test itself).
+    var isTokenChar: Bool {
+        // Bits 33, 35-39, 42, 43, 45, 46, 48-57: ! # $ % & ' * + - . 0-9
+        let low: UInt64 = 0x03FF_6CFA_0000_0000
+        // Bits (minus 64) 1-26, 30-32, 33-58, 60, 62: A-Z ^ _ ` a-z | ~
+        let high: UInt64 = 0x57FF_FFFF_C7FF_FFFE
+        let mask = self < 64 ? low : high
+        return self < 128 && (mask >> UInt64(self & 63)) & 1 == 1
+    }
+
+    /// `OWS` / `BWS` whitespace: SP or HTAB.
+    var isWhitespace: Bool { self == .space || self == .tab }
+
+    /// A byte allowed in a field value (RFC 9110 §5.5): HTAB, SP, VCHAR, obs-text. Every other control
+    /// byte, NUL and bare CR or LF included, is refused rather than replaced, so what we pass on is
+    /// exactly what a proxy in front of us saw.
+    var isFieldValueChar: Bool { self == .tab || (self >= 0x20 && self != 0x7F) }
+
+    /// A byte allowed in a request-target: visible ASCII only. SP ends the target, CTLs and DEL are
+    /// never valid, and bytes above 0x7E are not URI characters (RFC 3986): a client must
+    /// percent-encode them, so refusing them keeps `target` a lossless ASCII string.
+    var isTargetChar: Bool { self >= 0x21 && self <= 0x7E }
+
+    /// A byte of a `Host` value: reg-name, IP-literal or IPv4 address characters and the port colon
+    /// (RFC 3986 §3.2.2). Anything else (`/`, `@`, SP, quotes) would let a client steer URLs we build
+    /// from the host.
+    var isHostChar: Bool {
+        switch self {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+        case 0x21, 0x24...0x2E, 0x3A, 0x3B, 0x3D, 0x5B, 0x5D, 0x5F, 0x7E: true  // ! $ % & ' ( ) * + , - . : ; = [ ] _ ~
+        default: false
+        }
+    }
+
+    var isDigit: Bool { self >= 0x30 && self <= 0x39 }
+
+    var isLetter: Bool { (self >= 0x41 && self <= 0x5A) || (self >= 0x61 && self <= 0x7A) }
+
+    /// The value of a hexadecimal digit, either case; nil for any other byte.
+    var hexValue: Int? {
+        switch self {
+        case 0x30...0x39: Int(self &- 0x30)
+        case 0x41...0x46: Int(self &- 0x41 &+ 10)
+        case 0x61...0x66: Int(self &- 0x61 &+ 10)
+        default: nil
+        }
+    }
+
+    /// ASCII lowercase; every other byte unchanged.
+    var asciiLowercased: UInt8 { self >= 0x41 && self <= 0x5A ? self | 0x20 : self }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Whether `self[range]` is exactly `literal` (case-sensitive, as methods and versions are).
+    func spells(_ range: Range<Int>, _ literal: StaticString) -> Bool {
+        guard range.count == literal.utf8CodeUnitCount else { return false }
+        let expected = literal.utf8Start
+        for offset in 0..<range.count where self[range.lowerBound + offset] != expected[offset] { return false }
+        return true
+    }
+
+    /// Whether `self[range]` is `literal` (written in lowercase) in any letter case, as field names,
+    /// codings and connection options are compared.
+    func equalsIgnoringCase(_ range: Range<Int>, _ literal: StaticString) -> Bool {
+        guard range.count == literal.utf8CodeUnitCount else { return false }
+        let expected = literal.utf8Start
+        for offset in 0..<range.count where self[range.lowerBound + offset].asciiLowercased != expected[offset] { return false }
+        return true
+    }
+
+    /// Whether every byte of `self[range]` may be in a field value. No early exit, so the loop
+    /// has no branch per byte and the compiler can vectorise it; values are short, and the rare
+    /// invalid one loses nothing by being read to its end.
+    func allFieldValueChars(_ range: Range<Int>) -> Bool {
+        var invalid: UInt8 = 0
+        for index in range {
+            let byte = self[index]
+            invalid |= (byte < 0x20 && byte != .tab) || byte == 0x7F ? 1 : 0
+        }
+        return invalid == 0
+    }
+
+    /// `range` without leading and trailing SP/HTAB.
+    func trimmingWhitespace(_ range: Range<Int>) -> Range<Int> {
+        var start = range.lowerBound
+        var end = range.upperBound
+        while start < end && self[start].isWhitespace { start += 1 }
+        while end > start && self[end - 1].isWhitespace { end -= 1 }
+        return start..<end
+    }
+
+    /// Calls `body` with each element of the comma-separated list in `self[range]`, OWS trimmed.
+    /// Empty elements are skipped, as RFC 9110 §5.6.1 asks of a recipient.
+    func forEachListElement(_ range: Range<Int>, _ body: (Range<Int>) -> Void) {
+        var start = range.lowerBound
+        while start <= range.upperBound {
+            var end = start
+            while end < range.upperBound && self[end] != .comma { end += 1 }
+            let element = trimmingWhitespace(start..<end)
+            if !element.isEmpty { body(element) }
+            start = end + 1
+        }
+    }
+}

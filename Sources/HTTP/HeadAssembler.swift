@@ -1,0 +1,187 @@
+import Glibc
+
+/// Gathers a request head, line by line, from input that arrives in arbitrary pieces.
+///
+/// Each piece up to and including a line's LF is copied into the assembler's own buffer (the
+/// caller's read buffer is reused after every call), and the line is judged when its LF arrives.
+/// Judging happens only on complete lines, in a fixed order, so the same bytes get the same answer
+/// however they were split. The exceptions are the checks a partial line already allows, and they
+/// are made so that they agree with the complete line: the length limits (a prefix over the limit
+/// means the line is over it) and the method (see `MethodScan`).
+///
+/// Lines must end with CRLF. RFC 9112 §2.2 lets a recipient accept a bare LF, but we sit behind a
+/// proxy: if it ended a line where we do not, a header it never saw could reach us. So a bare LF
+/// is refused, and so is a bare CR (every byte class of the head excludes CR).
+///
+/// Nothing is allocated per line: the buffer and the field list keep their capacity between
+/// requests, and a complete head costs two allocations (its bytes and its field ranges).
+struct HeadAssembler: Sendable {
+    struct Completed {
+        let head: RequestHead
+        /// An `Expect` other than `100-continue`: answer 417 (after the framing was validated).
+        let unsupportedExpectation: Bool
+    }
+
+    enum Outcome {
+        case needMore
+        case complete(Completed)
+        case error(HTTPParseError)
+    }
+
+    let limits: RequestParser.Limits
+    private var buffer: [UInt8] = []
+    /// Where the line being received starts in `buffer`.
+    private var lineStart = 0
+    private var requestLine: RequestLine?
+    private var methodScan = MethodScan()
+    private var emptyLinesSkipped = 0
+    /// Bytes of the complete field lines so far, CRLFs included.
+    private var fieldBytes = 0
+    private var fields: [FieldRange] = []
+    private var facts = FieldFacts()
+
+    init(limits: RequestParser.Limits) {
+        self.limits = limits
+        buffer.reserveCapacity(1024)
+        fields.reserveCapacity(16)
+    }
+
+    /// Whether any byte of a request line or field has arrived (empty lines before a request do
+    /// not count: they are what some clients send after a body).
+    var hasPartialHead: Bool { requestLine != nil || buffer.count > lineStart }
+
+    /// Consumes `bytes` up to the end of the head, or all of them if the head is not complete.
+    mutating func feed(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, outcome: Outcome) {
+        guard let base = bytes.baseAddress else { return (0, .needMore) }
+        var position = 0
+        while position < bytes.count {
+            let remaining = bytes.count - position
+            guard let lf = memchr(base + position, CInt(UInt8.lf), remaining) else {
+                let error = take(UnsafeRawBufferPointer(start: base + position, count: remaining), endsLine: false)
+                return (bytes.count, error.map(Outcome.error) ?? .needMore)
+            }
+            let end = base.distance(to: UnsafeRawPointer(lf)) + 1
+            let piece = UnsafeRawBufferPointer(start: base + position, count: end - position)
+            position = end
+            if let error = take(piece, endsLine: true) { return (position, .error(error)) }
+            switch completeLine() {
+            case .needMore:
+                continue
+            case .complete(let completed):
+                reset()
+                return (position, .complete(completed))
+            case .error(let error):
+                return (position, .error(error))
+            }
+        }
+        return (bytes.count, .needMore)
+    }
+
+    /// Appends a piece of the current line, refusing it if the line or the header section is
+    /// already over its limit, so the buffer stays bounded whatever the client sends.
+    private mutating func take(_ piece: UnsafeRawBufferPointer, endsLine: Bool) -> HTTPParseError? {
+        let lineLength = buffer.count - lineStart
+        guard requestLine == nil else {
+            if fieldBytes + lineLength + piece.count > limits.maxHeaderBlockLength { return .headerBlockTooLarge }
+            append(piece)
+            return nil
+        }
+        // One byte past the limit is enough to know the line is too long.
+        let limit = limits.maxRequestLineLength
+        append(UnsafeRawBufferPointer(rebasing: piece.prefix(max(0, limit + 1 - lineLength))))
+        let isTooLong = buffer.count - lineStart > limit
+        if endsLine && !isTooLong { return nil }  // `completeLine()` judges the whole line.
+        if let error = scanMethod(upTo: min(buffer.count, lineStart + limit)) { return error }
+        return isTooLong ? .requestLineTooLong : nil
+    }
+
+    private mutating func append(_ piece: UnsafeRawBufferPointer) {
+        piece.withMemoryRebound(to: UInt8.self) { buffer.append(contentsOf: $0) }
+    }
+
+    private mutating func scanMethod(upTo end: Int) -> HTTPParseError? {
+        let head = buffer  // A second reference, so the closure may mutate `self` (but never `buffer`).
+        return head.withUnsafeBytes { raw in methodScan.advance(raw, lineStart: lineStart, upTo: end) }
+    }
+
+    private mutating func completeLine() -> Outcome {
+        let head = buffer  // As above: nothing below mutates `buffer`, so this shares, never copies.
+        return head.withUnsafeBytes { raw in
+            let lf = raw.count - 1
+            let hasCR = lf > lineStart && raw[lf - 1] == .cr
+            let contentEnd = hasCR ? lf - 1 : lf
+            return requestLine == nil
+                ? completeRequestLine(raw, contentEnd: contentEnd, hasCR: hasCR)
+                : completeFieldLine(raw, contentEnd: contentEnd, hasCR: hasCR)
+        }
+    }
+
+    private mutating func completeRequestLine(_ raw: UnsafeRawBufferPointer, contentEnd: Int, hasCR: Bool) -> Outcome {
+        if contentEnd == lineStart {
+            // RFC 9112 §2.2: ignore empty lines before the request line, but not forever.
+            guard hasCR else { return .error(.bareLF) }
+            emptyLinesSkipped += 1
+            guard emptyLinesSkipped <= limits.maxLeadingEmptyLines else { return .error(.tooManyEmptyLines) }
+            lineStart = raw.count
+            methodScan = MethodScan()
+            return .needMore
+        }
+        let end = min(contentEnd, lineStart + limits.maxRequestLineLength)
+        if let error = methodScan.advance(raw, lineStart: lineStart, upTo: end) { return .error(error) }
+        guard hasCR else { return .error(.bareLF) }
+        guard let methodEnd = methodScan.methodEnd else { return .error(.malformedRequestLine) }
+        switch RequestLine.parse(raw, line: lineStart..<contentEnd, methodEnd: methodEnd) {
+        case .success(let line):
+            requestLine = line
+            lineStart = raw.count
+            return .needMore
+        case .failure(let error):
+            return .error(error)
+        }
+    }
+
+    private mutating func completeFieldLine(_ raw: UnsafeRawBufferPointer, contentEnd: Int, hasCR: Bool) -> Outcome {
+        fieldBytes += raw.count - lineStart  // Within the limit: `take()` checked it.
+        guard hasCR else { return .error(.bareLF) }
+        if contentEnd == lineStart { return finish(raw) }
+        guard fields.count < limits.maxHeaderCount else { return .error(.tooManyHeaders) }
+        let field: FieldRange
+        switch FieldRange.parse(raw, line: lineStart..<contentEnd, isFirst: fields.isEmpty) {
+        case .success(let parsed): field = parsed
+        case .failure(let error): return .error(error)
+        }
+        if let error = facts.record(field, index: fields.count, in: raw) { return .error(error) }
+        fields.append(field)
+        lineStart = raw.count
+        return .needMore
+    }
+
+    /// The empty line arrived: judge the head as a whole and copy it out of the reused buffer.
+    private func finish(_ raw: UnsafeRawBufferPointer) -> Outcome {
+        guard let requestLine else { preconditionFailure("a field line was completed before the request line") }
+        let version = requestLine.version
+        let framing: BodyFraming
+        switch facts.framing(for: version) {
+        case .success(let decided): framing = decided
+        case .failure(let error): return .error(error)
+        }
+        let headers = HTTPHeaders(storage: Array(raw), fields: fields.withUnsafeBufferPointer { Array($0) })
+        let head = RequestHead(
+            method: requestLine.method, version: version, headers: headers, framing: framing,
+            keepAlive: facts.keepAlive(for: version), expectContinue: facts.expectsContinue(for: version),
+            targetRange: requestLine.target, hostField: facts.hostField)
+        return .complete(Completed(head: head, unsupportedExpectation: facts.unsupportedExpectation))
+    }
+
+    /// Ready for the next request, keeping the buffers' capacity.
+    private mutating func reset() {
+        buffer.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
+        lineStart = 0
+        requestLine = nil
+        methodScan = MethodScan()
+        emptyLinesSkipped = 0
+        fieldBytes = 0
+        facts = FieldFacts()
+    }
+}
