@@ -1,0 +1,92 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// The HTTP app (`--app http`) over real sockets: raw requests written by hand, so framing is what
+/// is under test, not a client library's view of it.
+final class HTTPServingTests: XCTestCase {
+    /// Held for the whole test: a `ServerProcess` kills its server when released.
+    var server: ServerProcess?
+
+    override func tearDown() {
+        server?.stop()
+        server = nil
+    }
+
+    func startHTTP(_ extra: [String] = []) throws -> (ServerProcess, UInt16) {
+        let server = try ServerProcess(["start", "--app", "http", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"] + extra)
+        self.server = server
+        let port = server.port()
+        server.waitForReady(1)
+        return (server, port)
+    }
+
+    /// Sends `raw` and reads until the server closes the connection.
+    func exchange(_ raw: String, port: UInt16) throws -> String {
+        let client = try EchoClient(port: port)
+        try client.send(raw)
+        return try client.receive(1 << 20)
+    }
+
+    func testHelloWorldAndHelloNameWithPercentDecoding() throws {
+        let (_, port) = try startHTTP()
+        let root = try exchange("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: port)
+        XCTAssertTrue(root.hasPrefix("HTTP/1.1 200 OK\r\n"), root)
+        XCTAssertTrue(root.contains("\r\nContent-Length: 13\r\n"), root)
+        XCTAssertTrue(root.contains("\r\nDate: "), root)
+        XCTAssertTrue(root.hasSuffix("\r\n\r\nHello, World!"), root)
+        let name = try exchange("GET /hello/J%C3%BCrgen HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: port)
+        XCTAssertTrue(name.hasSuffix("\r\n\r\nHello, Jürgen"), name)
+        let bad = try exchange("GET /hello/%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: port)
+        XCTAssertTrue(bad.hasPrefix("HTTP/1.1 400 "), bad)
+    }
+
+    func testKeepAliveAndPipeliningAnswerInOrder() throws {
+        let (_, port) = try startHTTP()
+        let replies = try exchange("GET /hello/one HTTP/1.1\r\nHost: x\r\n\r\n"
+                                   + "GET /hello/two HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nbody!"
+                                   + "HEAD /hello/three HTTP/1.1\r\nHost: x\r\n\r\n"
+                                   + "GET /hello/four HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: port)
+        let statusLines = replies.components(separatedBy: "HTTP/1.1 200 OK").count - 1
+        XCTAssertEqual(statusLines, 4, replies)
+        let one = try XCTUnwrap(replies.range(of: "Hello, one"))
+        let two = try XCTUnwrap(replies.range(of: "Hello, two"))
+        let four = try XCTUnwrap(replies.range(of: "Hello, four"))
+        XCTAssertTrue(one.lowerBound < two.lowerBound && two.lowerBound < four.lowerBound, "answered in order")
+        XCTAssertFalse(replies.contains("Hello, three"), "HEAD has no body")
+        XCTAssertTrue(replies.hasSuffix("Hello, four"), "closed after the request that asked for it")
+    }
+
+    func testFramingErrorIsAnswered400ThenClosed() throws {
+        let (_, port) = try startHTTP()
+        let reply = try exchange("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                 + "GET / HTTP/1.1\r\nHost: x\r\n\r\n", port: port)
+        XCTAssertTrue(reply.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), reply)
+        XCTAssertTrue(reply.contains("\r\nConnection: close\r\n"), reply)
+        XCTAssertEqual(reply.components(separatedBy: "HTTP/1.1 ").count - 1, 1, "the smuggled request is never answered")
+    }
+
+    func testHealthzAndUnknownRoutes() throws {
+        let (_, port) = try startHTTP()
+        let health = try exchange("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: port)
+        XCTAssertTrue(health.hasPrefix("HTTP/1.1 200 OK\r\n") && health.hasSuffix("ok\n"), health)
+        let missing = try exchange("GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: port)
+        XCTAssertTrue(missing.hasPrefix("HTTP/1.1 404 "), missing)
+        let method = try exchange("DELETE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port: port)
+        XCTAssertTrue(method.hasPrefix("HTTP/1.1 405 ") && method.contains("\r\nAllow: GET, HEAD\r\n"), method)
+    }
+
+    func testHTTP10KeepAliveOnlyWhenAsked() throws {
+        let (_, port) = try startHTTP()
+        let plain = try exchange("GET / HTTP/1.0\r\n\r\n", port: port)
+        XCTAssertTrue(plain.contains("\r\nConnection: close\r\n"), plain)
+        let client = try EchoClient(port: port)
+        try client.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        let first = try client.receive(1)
+        XCTAssertEqual(first, "H")
+        try client.send("GET /hello/again HTTP/1.0\r\n\r\n")
+        let rest = try client.receive(1 << 20)
+        XCTAssertTrue(rest.contains("Connection: keep-alive"), rest)
+        XCTAssertTrue(rest.hasSuffix("Hello, again"), rest)
+    }
+}
