@@ -2,6 +2,7 @@
 #define _GNU_SOURCE 1
 #include "CLinux.h"
 #include <sched.h>
+#include <linux/openat2.h>
 #include <sys/syscall.h>
 
 int clinux_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0); }
@@ -41,6 +42,18 @@ int clinux_available_cpus(void) {
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
     return CPU_COUNT(&set);
+}
+
+int clinux_open_beneath(int dirfd, const char *name, int flags) {
+#ifdef SYS_openat2
+    struct open_how how = { .flags = (unsigned long long)flags, .mode = 0,
+                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+    return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+#else
+    (void)dirfd; (void)name; (void)flags;
+    errno = ENOSYS;
+    return -1;
+#endif
 }
 
 long long clinux_atomic_add(long long *address, long long delta) { return __atomic_add_fetch(address, delta, __ATOMIC_SEQ_CST); }

@@ -23,6 +23,8 @@ public struct Configuration: Sendable, Equatable {
     /// HTTP: an idle keep-alive connection is closed after this.
     public var keepaliveTimeout: Duration = .seconds(5)
     public var pidfile: String?
+    /// HTTP: the folder whose files are listed, served and (later) accepted.
+    public var root: String?
     public var logFormat: LogFormat = .logfmt
 
     public init(app: String) { self.app = app }

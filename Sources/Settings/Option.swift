@@ -50,6 +50,9 @@ public struct Option: Sendable {
             Option("keepalive-timeout", "DURATION", "HTTP: close a keep-alive connection idle this long (default 5s)") { config, value throws(ValueError) in
                 config.keepaliveTimeout = try Values.duration(value)
             },
+            Option("root", "DIR", "HTTP: list and serve the files of this folder") { config, value throws(ValueError) in
+                config.root = try Values.path(value)
+            },
             Option("pidfile", "PATH", "write the master's pid here; refuse to start if it names a live process") { config, value throws(ValueError) in
                 config.pidfile = try Values.path(value)
             },

@@ -24,10 +24,13 @@ public struct App: Sendable {
 
     /// The built-in web app on 127.0.0.1:8080.
     public static let http = App(name: "http", defaultBind: .ipv4(host: "127.0.0.1", port: 8080)) { config in
-        let responder = RouterResponder(BuiltInApp.routes())
         var settings = HTTPSettings()
         settings.keepAliveTimeout = config.keepaliveTimeout
-        return { HTTPService(responder: responder, settings: settings) }
+        return {
+            // In the worker, after fork: the pool's threads and the folder's descriptor are its own.
+            let files = try config.root.map { (root) throws in try FileServer(root: root, pool: BlockingPool()) }
+            return HTTPService(responder: RouterResponder(BuiltInApp.routes(files: files)), settings: settings)
+        }
     }
 
     /// The line-echo service on 127.0.0.1:2007.

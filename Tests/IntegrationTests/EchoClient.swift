@@ -60,6 +60,18 @@ final class EchoClient: @unchecked Sendable {
         return String(decoding: received, as: UTF8.self)
     }
 
+    /// Reads bytes until the peer closes (or the timeout).
+    func receiveAll() throws -> [UInt8] {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return received }
+            guard n > 0 else { throw Failure(description: "recv: errno \(errno) after \(received.count) bytes") }
+            received += buffer[..<n]
+        }
+    }
+
     /// Sends a line and returns what came back (the same number of bytes, if all is well).
     func echo(_ line: String) throws -> String {
         try send(line)

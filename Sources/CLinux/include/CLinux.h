@@ -67,6 +67,12 @@ void *clinux_memrchr(const void *bytes, int byte, size_t count);
 /// `sched_getaffinity(2)` and the CPU_COUNT macro are GNU-only: the default worker count.
 int clinux_available_cpus(void);
 
+/// `openat2(2)` with `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS` (Linux 5.6): opens `name` under the
+/// directory `dirfd` and fails with EXDEV if resolving it (through `..` or a symlink) would leave
+/// that directory: the kernel enforces the served root, with no race between a check and the open.
+/// glibc has no wrapper, hence the raw syscall. -1 with ENOSYS on older kernels.
+int clinux_open_beneath(int dirfd, const char *name, int flags);
+
 /// Sequentially consistent atomics on memory Swift's `Atomic` cannot describe: a counter inside a
 /// `MAP_SHARED` mapping that several processes update.
 long long clinux_atomic_add(long long *address, long long delta);

@@ -1,0 +1,185 @@
+import CLinux
+import EventLoop
+import Glibc
+import HTTP
+import HTTPServer
+
+/// Serves the files of one folder: `GET /` lists them, `GET|HEAD /files/{name}` sends one.
+///
+/// Nothing outside the folder is ever served. Names are one decoded path segment (`FileName`:
+/// no `/`, no leading dot, no NUL), and the file is opened with `openat2(RESOLVE_BENEATH)` under
+/// the folder's descriptor, so the kernel itself refuses a symlink that leads outside (403).
+/// `open`, `fstat` and `readdir` run on the blocking pool; the bytes go out with `sendfile(2)`.
+public final class FileServer: Sendable {
+    public let root: String
+    let rootFD: CInt
+    let pool: BlockingPool
+
+    public struct RootError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Opens the folder (in the worker, at boot: a missing folder is a boot failure).
+    public init(root: String, pool: BlockingPool) throws(RootError) {
+        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw RootError(description: "cannot open --root \(root): errno \(errno)") }
+        self.root = root
+        rootFD = fd
+        self.pool = pool
+    }
+
+    /// What `fstat` said of an opened file.
+    struct Opened: Sendable {
+        let fd: CInt
+        let size: Int
+        let seconds: Int
+        let nanoseconds: Int
+    }
+
+    enum OpenFailure: Error { case notFound, forbidden, failed(CInt) }
+
+    // MARK: One file
+
+    @LoopActor
+    public func file(_ request: Request) async -> Response {
+        let name: FileName
+        do {
+            name = try FileName(decoding: request.parameters["name"] ?? "")
+        } catch {
+            return .text("invalid file name\n", status: .badRequest)
+        }
+        let rootFD = rootFD
+        let opened: Opened
+        do {
+            opened = try await pool.run { () throws -> Opened in try Self.openRegular(rootFD, name.value) }
+        } catch OpenFailure.notFound {
+            return .text("not found\n", status: .notFound)
+        } catch OpenFailure.forbidden {
+            return .text("forbidden\n", status: .forbidden)
+        } catch {
+            return .text("cannot open the file\n", status: .internalServerError)
+        }
+        return Self.response(for: opened, name: name.value, head: request.head)
+    }
+
+    static func openRegular(_ rootFD: CInt, _ name: String) throws -> Opened {
+        // O_NONBLOCK: opening a FIFO someone left in the folder must not hang a pool thread (it is
+        // then refused as not a regular file); it changes nothing for a regular file.
+        let fd = clinux_open_beneath(rootFD, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else {
+            switch errno {
+            case ENOENT, ENOTDIR: throw OpenFailure.notFound
+            case EXDEV, ELOOP, EACCES, EPERM: throw OpenFailure.forbidden
+            default: throw OpenFailure.failed(errno)
+            }
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            _ = close(fd)
+            throw OpenFailure.notFound  // a directory or a device is not a file we serve
+        }
+        return Opened(fd: fd, size: Int(info.st_size), seconds: Int(info.st_mtim.tv_sec), nanoseconds: Int(info.st_mtim.tv_nsec))
+    }
+
+    static func response(for file: Opened, name: String, head: RequestHead) -> Response {
+        let validators = Validators(size: file.size, modifiedSeconds: file.seconds, modifiedNanoseconds: file.nanoseconds)
+        var headers: [(name: String, value: String)] = [
+            ("ETag", validators.entityTag), ("Last-Modified", HTTPDate.format(file.seconds)), ("Accept-Ranges", "bytes"),
+        ]
+        if validators.notModified(ifNoneMatch: head.headers.first(name: "If-None-Match"),
+                                  ifModifiedSince: head.headers.first(name: "If-Modified-Since")) {
+            _ = close(file.fd)
+            return Response(status: .notModified, headers: headers)
+        }
+        headers.append(("Content-Type", ContentType.forFile(named: name)))
+        var range = ByteRange.whole
+        if validators.rangeApplies(ifRange: head.headers.first(name: "If-Range")) {
+            range = ByteRange(header: head.headers.first(name: "Range"), size: file.size)
+        }
+        switch range {
+        case .whole:
+            return Response(status: .ok, headers: headers, body: .file(fd: file.fd, offset: 0, length: file.size))
+        case let .partial(first, last):
+            headers.append(("Content-Range", "bytes \(first)-\(last)/\(file.size)"))
+            return Response(status: .partialContent, headers: headers, body: .file(fd: file.fd, offset: first, length: last - first + 1))
+        case .unsatisfiable:
+            _ = close(file.fd)
+            return Response(status: .rangeNotSatisfiable, headers: [("Content-Range", "bytes */\(file.size)")],
+                            body: .bytes(Array("range not satisfiable\n".utf8)))
+        }
+    }
+
+    // MARK: The listing
+
+    struct Entry: Sendable {
+        let name: String
+        let size: Int
+    }
+
+    @LoopActor
+    public func listing(_ request: Request) async -> Response {
+        let rootFD = rootFD
+        guard let entries = try? await pool.run({ Self.readEntries(rootFD) }) else {
+            return .text("cannot list the folder\n", status: .internalServerError)
+        }
+        var html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Files</title></head><body>\n<h1>Files</h1>\n<ul>\n"
+        for entry in entries {
+            html += "<li><a href=\"/files/\(Self.percentEncode(entry.name))\">\(Self.escapeHTML(entry.name))</a> (\(entry.size) bytes)</li>\n"
+        }
+        html += "</ul>\n</body></html>\n"
+        return .html(html)
+    }
+
+    /// The files `file(_:)` would serve, sorted by name: each entry is resolved the same way (under
+    /// `RESOLVE_BENEATH`), so a symlink that leads outside the folder is
+    /// neither listed nor allowed to reveal its target's size.
+    static func readEntries(_ rootFD: CInt) -> [Entry]? {
+        let copy = dup(rootFD)
+        guard copy >= 0, let directory = fdopendir(copy) else { return nil }
+        defer { closedir(directory) }
+        rewinddir(directory)
+        var entries: [Entry] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard !name.hasPrefix("."), (try? FileName(name)) != nil else { continue }
+            let fd = clinux_open_beneath(rootFD, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+            guard fd >= 0 else { continue }
+            defer { _ = close(fd) }
+            var info = stat()
+            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+            entries.append(Entry(name: name, size: Int(info.st_size)))
+        }
+        return entries.sorted { $0.name < $1.name }
+    }
+
+    static func escapeHTML(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "'": result += "&#39;"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+
+    /// Percent-encodes all but RFC 3986's unreserved characters, so any name is one safe segment.
+    static func percentEncode(_ text: String) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                result += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return result
+    }
+}

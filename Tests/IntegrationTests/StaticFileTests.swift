@@ -1,0 +1,137 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// `--app http --root DIR`: listing, downloads of any size, ranges, conditional requests, and
+/// nothing outside the folder, against the real binary.
+final class StaticFileTests: XCTestCase {
+    var server: ServerProcess?
+    var root = ""
+    var port: UInt16 = 0
+    var big: [UInt8] = []
+
+    override func setUpWithError() throws {
+        root = ServerProcess.temporaryDirectory()
+        big = [UInt8](repeating: 0, count: 13_000_000)
+        let random = open("/dev/urandom", O_RDONLY)
+        defer { close(random) }
+        var filled = 0
+        while filled < big.count {
+            let n = big.withUnsafeMutableBytes { Glibc.read(random, $0.baseAddress! + filled, $0.count - filled) }
+            guard n > 0 else { throw EchoClient.Failure(description: "/dev/urandom: errno \(errno)") }
+            filled += n
+        }
+        try Data(big).write(to: URL(fileURLWithPath: root + "/big.bin"))
+        try Data("small\n".utf8).write(to: URL(fileURLWithPath: root + "/a <b>&.txt"))
+        try Data("hidden".utf8).write(to: URL(fileURLWithPath: root + "/.secret"))
+        XCTAssertEqual(symlink("/etc/passwd", root + "/escape"), 0)
+        XCTAssertEqual(symlink("big.bin", root + "/inside"), 0)
+        let server = try ServerProcess(["start", "--app", "http", "--root", root, "--workers", "1", "--bind", "127.0.0.1:0",
+                                        "--health-interval", "0"])
+        self.server = server
+        port = server.port()
+        server.waitForReady(1)
+    }
+
+    override func tearDown() {
+        server?.stop()
+        server = nil
+    }
+
+    /// One request with `Connection: close`; returns the head (as text) and the body (as bytes).
+    func get(_ target: String, _ headers: [String] = [], method: String = "GET") throws -> (head: String, body: [UInt8]) {
+        let client = try EchoClient(port: port, timeout: 30)
+        try client.send("\(method) \(target) HTTP/1.1\r\nHost: x\r\n" + headers.map { $0 + "\r\n" }.joined() + "Connection: close\r\n\r\n")
+        let raw = try client.receiveAll()
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let end = (0..<max(0, raw.count - 3)).first(where: { Array(raw[$0..<$0 + 4]) == separator }) else {
+            throw EchoClient.Failure(description: "no complete head in \(raw.count) bytes")
+        }
+        return (String(decoding: raw[..<end], as: UTF8.self), Array(raw[(end + 4)...]))
+    }
+
+    func header(_ name: String, in head: String) -> String? {
+        head.split(separator: "\r\n").first { $0.lowercased().hasPrefix(name.lowercased() + ": ") }.map { String($0.dropFirst(name.count + 2)) }
+    }
+
+    func testTheBigFileArrivesIntactAndHeadHasNoBody() throws {
+        let (head, body) = try get("/files/big.bin")
+        XCTAssertTrue(head.hasPrefix("HTTP/1.1 200 OK"), head)
+        XCTAssertEqual(header("Content-Length", in: head), "13000000")
+        XCTAssertEqual(header("Content-Type", in: head), "application/octet-stream")
+        XCTAssertEqual(body.count, big.count)
+        XCTAssertTrue(body == big, "the 13 MB body differs from the file")
+        let (headOnly, none) = try get("/files/big.bin", method: "HEAD")
+        XCTAssertEqual(header("Content-Length", in: headOnly), "13000000")
+        XCTAssertTrue(none.isEmpty)
+    }
+
+    func testRangesAndConditionalRequests() throws {
+        let (head, body) = try get("/files/big.bin", ["Range: bytes=1000-1999"])
+        XCTAssertTrue(head.hasPrefix("HTTP/1.1 206 Partial Content"), head)
+        XCTAssertEqual(header("Content-Range", in: head), "bytes 1000-1999/13000000")
+        XCTAssertTrue(body == Array(big[1000...1999]))
+        let (suffixHead, suffix) = try get("/files/big.bin", ["Range: bytes=-10"])
+        XCTAssertTrue(suffixHead.hasPrefix("HTTP/1.1 206"))
+        XCTAssertTrue(suffix == Array(big.suffix(10)))
+        let (unsatisfiable, _) = try get("/files/big.bin", ["Range: bytes=13000000-"])
+        XCTAssertTrue(unsatisfiable.hasPrefix("HTTP/1.1 416"), unsatisfiable)
+        XCTAssertEqual(header("Content-Range", in: unsatisfiable), "bytes */13000000")
+
+        let etag = try XCTUnwrap(header("ETag", in: head))
+        let lastModified = try XCTUnwrap(header("Last-Modified", in: head))
+        let (notModified, nothing) = try get("/files/big.bin", ["If-None-Match: \(etag)"])
+        XCTAssertTrue(notModified.hasPrefix("HTTP/1.1 304 Not Modified"), notModified)
+        XCTAssertTrue(nothing.isEmpty)
+        XCTAssertTrue(try get("/files/big.bin", ["If-Modified-Since: \(lastModified)"]).head.hasPrefix("HTTP/1.1 304"))
+        XCTAssertTrue(try get("/files/big.bin", ["If-None-Match: \"stale\""]).head.hasPrefix("HTTP/1.1 200"))
+        // If-Range with a stale validator: the whole file, not the range.
+        let (stale, whole) = try get("/files/big.bin", ["Range: bytes=0-9", "If-Range: \"stale\""])
+        XCTAssertTrue(stale.hasPrefix("HTTP/1.1 200"), stale)
+        XCTAssertEqual(whole.count, big.count)
+    }
+
+    func testNothingOutsideTheFolderIsServed() throws {
+        for target in ["/files/escape", "/files/..%2F..%2Fetc%2Fpasswd", "/files/%2e%2e", "/files/.secret", "/files/a%00b",
+                       "/files/../../etc/passwd", "/files/%2E%2E%2Fbig.bin", "/../etc/passwd"] {
+            let (head, body) = try get(target)
+            let status = Int(head.split(separator: " ")[1]) ?? 0
+            XCTAssertTrue([400, 403, 404].contains(status), "\(target): \(head)")
+            XCTAssertFalse(String(decoding: body, as: UTF8.self).contains("root:"), "\(target) leaked /etc/passwd")
+        }
+        XCTAssertTrue(try get("/files/escape").head.hasPrefix("HTTP/1.1 403"), "a symlink out of the folder is forbidden")
+        XCTAssertTrue(try get("/files/inside").head.hasPrefix("HTTP/1.1 200"), "a symlink within the folder is fine")
+    }
+
+    func testListingEscapesNamesAndShowsOnlyServableFiles() throws {
+        let (head, body) = try get("/")
+        XCTAssertEqual(header("Content-Type", in: head), "text/html; charset=utf-8")
+        let html = String(decoding: body, as: UTF8.self)
+        XCTAssertTrue(html.contains("<a href=\"/files/a%20%3Cb%3E%26.txt\">a &lt;b&gt;&amp;.txt</a> (6 bytes)"), html)
+        XCTAssertTrue(html.contains("/files/big.bin\">big.bin</a> (13000000 bytes)"), html)
+        XCTAssertFalse(html.contains("escape"), "a symlink out of the folder is not listed")
+        XCTAssertFalse(html.contains("secret"), "hidden files are not listed")
+        let (_, small) = try get("/files/a%20%3Cb%3E%26.txt")
+        XCTAssertEqual(String(decoding: small, as: UTF8.self), "small\n")
+    }
+
+    func testAClientResettingMidDownloadCostsNothing() throws {
+        let server = try XCTUnwrap(self.server)
+        let worker = try XCTUnwrap(server.workerPIDs.first)
+        for _ in 0..<20 {
+            let client = try EchoClient(port: port, timeout: 30)
+            try client.send("GET /files/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            _ = try client.receive(100_000)
+            var hard = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(client.fd, SOL_SOCKET, SO_LINGER, &hard, socklen_t(MemoryLayout<linger>.size))
+        }
+        let (head, body) = try get("/files/big.bin")
+        XCTAssertTrue(head.hasPrefix("HTTP/1.1 200"))
+        XCTAssertEqual(body.count, big.count)
+        XCTAssertEqual(server.workerPIDs, [worker], "the worker survived")
+        // No descriptor leaked: the worker holds few fds once the aborted downloads are gone.
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/fd").count) ?? 99) < 15
+        }, "descriptors leaked in the worker")
+    }
+}
