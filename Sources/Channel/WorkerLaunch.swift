@@ -10,13 +10,20 @@ public struct WorkerLaunch: Sendable {
     public let channel: FileDescriptor
     /// The listening sockets, shared with the master (which keeps them open across worker deaths).
     public let listeners: [FileDescriptor]
+    /// Server-wide counters shared by the master and every worker (uploads in progress), and this
+    /// worker's own seat in them (nil when none was free: the worker then refuses what needs one).
+    public let shared: SharedCounters
+    public let seat: Int?
 
-    public init(slot: Int, generation: Int, masterPID: ProcessID, channel: FileDescriptor, listeners: [FileDescriptor]) {
+    public init(slot: Int, generation: Int, masterPID: ProcessID, channel: FileDescriptor, listeners: [FileDescriptor],
+                shared: SharedCounters, seat: Int?) {
         self.slot = slot
         self.generation = generation
         self.masterPID = masterPID
         self.channel = channel
         self.listeners = listeners
+        self.shared = shared
+        self.seat = seat
     }
 }
 

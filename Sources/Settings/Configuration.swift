@@ -23,8 +23,12 @@ public struct Configuration: Sendable, Equatable {
     /// HTTP: an idle keep-alive connection is closed after this.
     public var keepaliveTimeout: Duration = .seconds(5)
     public var pidfile: String?
-    /// HTTP: the folder whose files are listed, served and (later) accepted.
+    /// HTTP: the folder whose files are listed, served and accepted.
     public var root: String?
+    /// HTTP: the largest request body accepted (413 beyond).
+    public var maxBody: Int = 1 << 30
+    /// HTTP: uploads in progress across all workers; past it, 503 with Retry-After.
+    public var maxUploads: Int = 100
     public var logFormat: LogFormat = .logfmt
 
     public init(app: String) { self.app = app }

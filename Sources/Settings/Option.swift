@@ -53,6 +53,12 @@ public struct Option: Sendable {
             Option("root", "DIR", "HTTP: list and serve the files of this folder") { config, value throws(ValueError) in
                 config.root = try Values.path(value)
             },
+            Option("max-body", "SIZE", "HTTP: largest request body, e.g. 10M or 1G (default 1G)") { config, value throws(ValueError) in
+                config.maxBody = try Values.size(value)
+            },
+            Option("max-uploads", "N", "HTTP: uploads in progress across all workers (default 100)") { config, value throws(ValueError) in
+                config.maxUploads = try Values.integer(value, in: 1...1_000_000)
+            },
             Option("pidfile", "PATH", "write the master's pid here; refuse to start if it names a live process") { config, value throws(ValueError) in
                 config.pidfile = try Values.path(value)
             },

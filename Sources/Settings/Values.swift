@@ -56,6 +56,25 @@ public enum Values {
         return duration
     }
 
+    /// A byte size: `1048576`, `512K`, `10M`, `1G` (powers of 1024), at most 1 TiB.
+    public static func size(_ text: String) throws(ValueError) -> Int {
+        var digits = Substring(text)
+        var multiplier = 1
+        switch digits.last {
+        case "K", "k": multiplier = 1 << 10; digits = digits.dropLast()
+        case "M", "m": multiplier = 1 << 20; digits = digits.dropLast()
+        case "G", "g": multiplier = 1 << 30; digits = digits.dropLast()
+        default: break
+        }
+        guard !digits.isEmpty, digits.count <= 13, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let number = Int(digits) else {
+            throw ValueError("expected a size such as 1048576, 512K, 10M or 1G, got '\(text)'")
+        }
+        let (bytes, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        guard !overflow, bytes <= 1 << 40 else { throw ValueError("must be at most 1T, got '\(text)'") }
+        guard bytes > 0 else { throw ValueError("must be more than zero, got '\(text)'") }
+        return bytes
+    }
+
     /// One of a fixed set of words.
     public static func choice(_ text: String, from choices: [String]) throws(ValueError) -> String {
         guard choices.contains(text) else {

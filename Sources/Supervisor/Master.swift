@@ -24,6 +24,13 @@ public final class Master {
     var pidfile: Pidfile?
     var health: HealthReporter
     var exitCode: CInt?
+    /// Counters shared with every worker, mapped before the first fork; a seat per live worker.
+    var shared: SharedCounters?
+    var freeSeats: [Int] = []
+    var seats: [ProcessID: Int] = [:]
+    /// Enough for the largest worker count twice over (a reload runs two generations) and workers
+    /// still draining from earlier reloads.
+    static let seatCount = 4096
 
     /// The signals the master handles; all are blocked and read from the signalfd.
     static let handledSignals: [Signal] = [.interrupt, .terminate, .quit, .hangup, .user1, .user2, .ttyInput, .ttyOutput, .child]
@@ -44,6 +51,13 @@ public final class Master {
             signals = try SignalDescriptor(SignalSet(Self.handledSignals))
         } catch {
             logger.error("cannot set up signal handling", ("error", LogValue(error)))
+            return 1
+        }
+        do {
+            shared = try SharedCounters(seats: Self.seatCount)
+            freeSeats = Array((0..<Self.seatCount).reversed())
+        } catch {
+            logger.error("cannot map shared counters", ("error", LogValue(error)))
             return 1
         }
         if let limit = try? ResourceLimits.raiseOpenFilesToHardLimit() {
@@ -135,6 +149,11 @@ public final class Master {
             }
             guard let child else { return }
             channels.removeValue(forKey: child.pid)?.close()
+            if let seat = seats.removeValue(forKey: child.pid) {
+                // Whatever the dead worker held (uploads in progress) is free again.
+                shared?.clear(seat: seat)
+                freeSeats.append(seat)
+            }
             let (report, actions) = table.reaped(pid: child.pid, status: child.status, now: .now)
             if let report { logExit(report) }
             perform(actions)
@@ -264,12 +283,15 @@ public final class Master {
             return
         }
         let masterPID = Process.id
+        guard let shared else { return }
+        let seat = freeSeats.popLast()
         let pid: ProcessID
         do {
             pid = try Process.fork()
         } catch {
             masterEnd.close()
             workerEnd.close()
+            if let seat { freeSeats.append(seat) }
             logger.error("fork() failed while spawning a worker", ("slot", LogValue(slot)), ("error", LogValue(error)))
             perform(table.spawnFailed(slot: slot, now: .now))
             return
@@ -281,10 +303,11 @@ public final class Master {
             keep.insert(workerEnd.rawValue)
             FileDescriptor.closeAll(except: keep)
             workerMain(WorkerLaunch(slot: slot, generation: generation, masterPID: masterPID,
-                                    channel: workerEnd, listeners: listeners.descriptors))
+                                    channel: workerEnd, listeners: listeners.descriptors, shared: shared, seat: seat))
         }
         workerEnd.close()
         channels[pid] = masterEnd
+        if let seat { seats[pid] = seat }
         table.spawned(pid: pid, slot: slot, generation: generation, now: .now)
         logger.info("worker spawned", ("pid", LogValue(pid)), ("slot", LogValue(slot)), ("generation", LogValue(generation)))
     }

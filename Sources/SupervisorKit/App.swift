@@ -1,3 +1,4 @@
+import Channel
 import Echo
 import HTTPServer
 import WebApp
@@ -13,10 +14,12 @@ public struct App: Sendable {
     public let name: String
     /// Where it listens when no `--bind` is given.
     public let defaultBind: SocketAddress
-    public let makeService: @Sendable (Configuration) -> @LoopActor () throws -> any Service
+    /// Given the configuration (in the master), returns the factory each worker runs after fork,
+    /// with what it was launched with (its slot, its seat in the shared counters).
+    public let makeService: @Sendable (Configuration) -> @LoopActor (WorkerLaunch) throws -> any Service
 
     public init(name: String, defaultBind: SocketAddress,
-                makeService: @escaping @Sendable (Configuration) -> @LoopActor () throws -> any Service) {
+                makeService: @escaping @Sendable (Configuration) -> @LoopActor (WorkerLaunch) throws -> any Service) {
         self.name = name
         self.defaultBind = defaultBind
         self.makeService = makeService
@@ -26,15 +29,17 @@ public struct App: Sendable {
     public static let http = App(name: "http", defaultBind: .ipv4(host: "127.0.0.1", port: 8080)) { config in
         var settings = HTTPSettings()
         settings.keepAliveTimeout = config.keepaliveTimeout
-        return {
+        settings.limits.maxBodyLength = config.maxBody
+        return { launch in
             // In the worker, after fork: the pool's threads and the folder's descriptor are its own.
-            let files = try config.root.map { (root) throws in try FileServer(root: root, pool: BlockingPool()) }
+            let uploads = UploadLimit(counters: launch.shared, seat: launch.seat, limit: config.maxUploads)
+            let files = try config.root.map { (root) throws in try FileServer(root: root, pool: BlockingPool(), uploads: uploads) }
             return HTTPService(responder: RouterResponder(BuiltInApp.routes(files: files)), settings: settings)
         }
     }
 
     /// The line-echo service on 127.0.0.1:2007.
     public static let echo = App(name: "echo", defaultBind: .ipv4(host: "127.0.0.1", port: 2007)) { config in
-        { LineEchoService(idleTimeout: config.idleTimeout) }
+        { _ in LineEchoService(idleTimeout: config.idleTimeout) }
     }
 }

@@ -13,6 +13,7 @@ public enum BuiltInApp {
         if let files {
             router.get("/") { request in await files.listing(request) }
             router.get("/files/{name}") { request in await files.file(request) }
+            router.put("/files/{name}") { request in await files.upload(request) }
         } else {
             router.get("/") { _ in .text("Hello, World!") }
         }

@@ -4,28 +4,34 @@ import Glibc
 import HTTP
 import HTTPServer
 
-/// Serves the files of one folder: `GET /` lists them, `GET|HEAD /files/{name}` sends one.
+/// Serves the files of one folder: `GET /` lists them, `GET|HEAD /files/{name}` sends one,
+/// `PUT /files/{name}` stores one (see `upload(_:)`).
 ///
 /// Nothing outside the folder is ever served. Names are one decoded path segment (`FileName`:
 /// no `/`, no leading dot, no NUL), and the file is opened with `openat2(RESOLVE_BENEATH)` under
 /// the folder's descriptor, so the kernel itself refuses a symlink that leads outside (403).
 /// `open`, `fstat` and `readdir` run on the blocking pool; the bytes go out with `sendfile(2)`.
-public final class FileServer: Sendable {
+public final class FileServer: @unchecked Sendable {
     public let root: String
     let rootFD: CInt
     let pool: BlockingPool
+    let uploads: UploadLimit
+    /// Numbers this worker's temp files; touched only on the loop (hence `@unchecked Sendable`).
+    @LoopActor var uploadCount = 0
 
     public struct RootError: Error, CustomStringConvertible {
         public let description: String
     }
 
     /// Opens the folder (in the worker, at boot: a missing folder is a boot failure).
-    public init(root: String, pool: BlockingPool) throws(RootError) {
+    public init(root: String, pool: BlockingPool, uploads: UploadLimit) throws(RootError) {
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw RootError(description: "cannot open --root \(root): errno \(errno)") }
         self.root = root
         rootFD = fd
         self.pool = pool
+        self.uploads = uploads
+        Self.sweepAbandonedUploads(fd)
     }
 
     /// What `fstat` said of an opened file.

@@ -14,7 +14,7 @@ import Settings
 @LoopActor
 public final class Worker {
     /// Builds the service on the loop; throwing makes this a boot failure.
-    public typealias ServiceFactory = @LoopActor () throws -> any Service
+    public typealias ServiceFactory = @LoopActor (WorkerLaunch) throws -> any Service
 
     let launch: WorkerLaunch
     let config: Configuration
@@ -71,7 +71,7 @@ public final class Worker {
 
     private func boot(_ makeService: ServiceFactory) {
         do {
-            service = try makeService()
+            service = try makeService(launch)
         } catch {
             logger.error("service failed to start", ("app", .string(config.app)), ("error", .string(String(describing: error))))
             Process.exitImmediately(WorkerExitCode.bootFailure)

@@ -13,12 +13,12 @@ struct FixtureBootError: Error, CustomStringConvertible {
 
 /// A worker whose service cannot start: the master must stop instead of forking it forever.
 let failBoot = App(name: "fail-boot", defaultBind: .ipv4(host: "127.0.0.1", port: 0)) { _ in
-    { throw FixtureBootError() }
+    { _ in throw FixtureBootError() }
 }
 
 /// A worker that serves for 200 ms, then dies: a crash loop, for the back-off.
 let crashSoon = App(name: "crash-soon", defaultBind: .ipv4(host: "127.0.0.1", port: 0)) { config in
-    {
+    { _ in
         EventLoop.current.schedule(after: .milliseconds(200)) { Process.exitImmediately(7) }
         return LineEchoService(idleTimeout: config.idleTimeout)
     }

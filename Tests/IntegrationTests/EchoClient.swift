@@ -31,7 +31,18 @@ final class EchoClient: @unchecked Sendable {
         }
     }
 
-    deinit { Glibc.close(fd) }
+    private var isOpen = true
+
+    deinit { if isOpen { Glibc.close(fd) } }
+
+    /// Closes with RST (`SO_LINGER` 0): a client that vanishes mid-request.
+    func abort() {
+        guard isOpen else { return }
+        var hard = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, socklen_t(MemoryLayout<linger>.size))
+        Glibc.close(fd)
+        isOpen = false
+    }
 
     func send(_ text: String) throws {
         var bytes = Array(text.utf8)
