@@ -2,4 +2,4 @@
 // main, no Task, no Dispatch) may exist before it does.
 import SupervisorKit
 
-SupervisorMain.run(apps: [.echo, .http], defaultApp: "echo")
+SupervisorMain.run(apps: [.http, .echo], defaultApp: "http")

@@ -71,6 +71,33 @@ final class EchoClient: @unchecked Sendable {
         return String(decoding: received, as: UTF8.self)
     }
 
+    /// Reads exactly `count` bytes (fewer only at EOF).
+    func receiveBytes(_ count: Int) throws -> [UInt8] {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while received.count < count {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, min($0.count, count - received.count), 0) }
+            if n == 0 { break }
+            guard n > 0 else { throw Failure(description: "recv: errno \(errno) after \(received.count) bytes") }
+            received += buffer[..<n]
+        }
+        return received
+    }
+
+    /// Reads one HTTP response with a `Content-Length` body; returns its head and body as text.
+    func receiveResponse() throws -> (head: String, body: String) {
+        var head: [UInt8] = []
+        while !head.suffix(4).elementsEqual([13, 10, 13, 10]) {
+            let byte = try receiveBytes(1)
+            guard !byte.isEmpty else { throw Failure(description: "EOF inside a response head") }
+            head += byte
+        }
+        let text = String(decoding: head, as: UTF8.self)
+        let length = text.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length: ") }
+            .flatMap { Int($0.dropFirst(16)) } ?? 0
+        return (text, String(decoding: try receiveBytes(length), as: UTF8.self))
+    }
+
     /// Reads bytes until the peer closes (or the timeout).
     func receiveAll() throws -> [UInt8] {
         var received: [UInt8] = []

@@ -5,7 +5,7 @@ import XCTest
 /// The line-echo service, over real sockets, against the real binary.
 final class EchoServiceTests: XCTestCase {
     func testManyConcurrentClientsEachGetTheirOwnLinesBack() throws {
-        let server = try ServerProcess(["start", "--workers", "2", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "2", "--bind", "127.0.0.1:0", "--health-interval", "0"])
         let port = server.port()
         server.waitForReady(2)
         let clients = try (0..<300).map { _ in try EchoClient(port: port) }
@@ -24,7 +24,7 @@ final class EchoServiceTests: XCTestCase {
     }
 
     func testTenThousandConcurrentConnectionsHold() throws {
-        let server = try ServerProcess(["start", "--workers", "2", "--bind", "127.0.0.1:0", "--backlog", "4096", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "2", "--bind", "127.0.0.1:0", "--backlog", "4096", "--health-interval", "0"])
         let port = server.port()
         server.waitForReady(2)
         var clients: [EchoClient] = []
@@ -39,7 +39,7 @@ final class EchoServiceTests: XCTestCase {
     }
 
     func testLineOverTheLimitGetsAnErrorLineAndTheConnectionCloses() throws {
-        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"])
         let port = server.port()
         server.waitForReady(1)
         let exact = try EchoClient(port: port)
@@ -57,7 +57,7 @@ final class EchoServiceTests: XCTestCase {
     }
 
     func testIdleConnectionIsClosedAfterIdleTimeout() throws {
-        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--idle-timeout", "500ms", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "127.0.0.1:0", "--idle-timeout", "500ms", "--health-interval", "0"])
         let port = server.port()
         server.waitForReady(1)
         let client = try EchoClient(port: port, timeout: 15)
@@ -68,7 +68,7 @@ final class EchoServiceTests: XCTestCase {
     }
 
     func testClientVanishingMidLineCostsNothing() throws {
-        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "300ms"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "300ms"])
         let port = server.port()
         server.waitForReady(1)
         for _ in 0..<50 {
@@ -88,7 +88,7 @@ final class EchoServiceTests: XCTestCase {
 
     func testRunningOutOfDescriptorsPausesAcceptingAndRecovers() throws {
         // 64 descriptors: the worker runs out after a few dozen connections.
-        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"], openFileLimit: 64)
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"], openFileLimit: 64)
         let port = server.port()
         server.waitForReady(1)
         var clients: [EchoClient] = []
@@ -105,7 +105,7 @@ final class EchoServiceTests: XCTestCase {
     }
 
     func testBackPressureEchoesMegabytesExactlyAndInOrder() throws {
-        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"])
         let port = server.port()
         server.waitForReady(1)
         let client = try EchoClient(port: port, timeout: 30)

@@ -6,7 +6,7 @@ import XCTest
 /// The master's signals, sent for real.
 final class SignalTests: XCTestCase {
     func testInterruptLetsALineInProgressFinishThenExitsZero() throws {
-        let server = try ServerProcess(["start", "--workers", "2", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "2", "--bind", "127.0.0.1:0", "--health-interval", "0"])
         let port = server.port()
         server.waitForReady(2)
         let workers = server.workerPIDs
@@ -31,7 +31,7 @@ final class SignalTests: XCTestCase {
     }
 
     func testSecondInterruptStopsImmediately() throws {
-        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--graceful-timeout", "60s", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "127.0.0.1:0", "--graceful-timeout", "60s", "--health-interval", "0"])
         let port = server.port()
         server.waitForReady(1)
         let busy = try EchoClient(port: port)
@@ -45,7 +45,7 @@ final class SignalTests: XCTestCase {
     }
 
     func testGracefulTimeoutKillsWhatIsLeft() throws {
-        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--graceful-timeout", "500ms", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "127.0.0.1:0", "--graceful-timeout", "500ms", "--health-interval", "0"])
         let port = server.port()
         server.waitForReady(1)
         let worker = try XCTUnwrap(server.workerPIDs.first)
@@ -58,7 +58,7 @@ final class SignalTests: XCTestCase {
     }
 
     func testQuitIsAFastShutdown() throws {
-        let server = try ServerProcess(["start", "--workers", "2", "--bind", "127.0.0.1:0", "--graceful-timeout", "60s", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "2", "--bind", "127.0.0.1:0", "--graceful-timeout", "60s", "--health-interval", "0"])
         let port = server.port()
         server.waitForReady(2)
         let busy = try EchoClient(port: port)
@@ -69,7 +69,7 @@ final class SignalTests: XCTestCase {
     }
 
     func testKilledMasterLeavesNoOrphans() throws {
-        let server = try ServerProcess(["start", "--workers", "3", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "3", "--bind", "127.0.0.1:0", "--health-interval", "0"])
         let port = server.port()
         server.waitForReady(3)
         let workers = server.workerPIDs
@@ -85,7 +85,7 @@ final class SignalTests: XCTestCase {
     }
 
     func testHangupReplacesEveryWorkerWithoutFailingAConnection() throws {
-        let server = try ServerProcess(["start", "--workers", "2", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "2", "--bind", "127.0.0.1:0", "--health-interval", "0"])
         let port = server.port()
         server.waitForReady(2)
         let before = Set(server.workerPIDs)
@@ -113,7 +113,7 @@ final class SignalTests: XCTestCase {
     }
 
     func testTtinAndTtouScaleByOneNeverBelowOne() throws {
-        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"])
         let port = server.port()
         server.waitForReady(1)
         server.signal(SIGTTIN)

@@ -45,7 +45,7 @@ final class StartupTests: XCTestCase {
             }
         }
         let port = UInt16(bigEndian: address.sin_port)
-        let server = try ServerProcess(["start", "--workers", "2", "--bind", "127.0.0.1:\(port)"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "2", "--bind", "127.0.0.1:\(port)"])
         let exit = try XCTUnwrap(server.waitForExit())
         XCTAssertNotEqual(exit.code, 0)
         XCTAssertTrue(server.log.contains("EADDRINUSE"), server.log)
@@ -56,12 +56,12 @@ final class StartupTests: XCTestCase {
     func testPidfileIsWrittenRefusesASecondMasterAndIsRemovedAtExit() throws {
         let directory = ServerProcess.temporaryDirectory()
         let pidfile = directory + "/supervisor.pid"
-        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--pidfile", pidfile, "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "127.0.0.1:0", "--pidfile", pidfile, "--health-interval", "0"])
         server.waitForReady(1)
         let written = try String(contentsOfFile: pidfile, encoding: .utf8)
         XCTAssertEqual(written, "\(server.pid)\n")
 
-        let second = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--pidfile", pidfile])
+        let second = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "127.0.0.1:0", "--pidfile", pidfile])
         XCTAssertEqual(try XCTUnwrap(second.waitForExit()).code, 1)
         XCTAssertTrue(second.log.contains("names process \(server.pid)"), second.log)
         XCTAssertEqual(try String(contentsOfFile: pidfile, encoding: .utf8), "\(server.pid)\n", "the running master's pidfile is untouched")
@@ -72,7 +72,7 @@ final class StartupTests: XCTestCase {
     }
 
     func testMasterHasExactlyOneThreadAndSharesItsPortWithReusePort() throws {
-        let server = try ServerProcess(["start", "--workers", "2", "--bind", "127.0.0.1:0", "--health-interval", "100ms"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "2", "--bind", "127.0.0.1:0", "--health-interval", "100ms"])
         let port = server.port()
         server.waitForReady(2)
         XCTAssertEqual(try EchoClient(port: port).echo("warm\n"), "warm\n")
@@ -108,7 +108,7 @@ final class StartupTests: XCTestCase {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         close(stale)
-        let server = try ServerProcess(["start", "--workers", "1", "--bind", "unix:\(path)", "--bind", "[::1]:0", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "unix:\(path)", "--bind", "[::1]:0", "--health-interval", "0"])
         server.waitForReady(1)
         server.waitForLog("msg=listening", "addr=unix:\(path)")
         server.waitForLog("msg=listening", "addr=[::1]:")
@@ -132,9 +132,9 @@ final class StartupTests: XCTestCase {
 
     func testALiveUnixSocketIsNotTakenOver() throws {
         let path = ServerProcess.temporaryDirectory() + "/live.sock"
-        let first = try ServerProcess(["start", "--workers", "1", "--bind", "unix:\(path)", "--health-interval", "0"])
+        let first = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "unix:\(path)", "--health-interval", "0"])
         first.waitForReady(1)
-        let second = try ServerProcess(["start", "--workers", "1", "--bind", "unix:\(path)"])
+        let second = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "unix:\(path)"])
         XCTAssertEqual(try XCTUnwrap(second.waitForExit()).code, 1)
         XCTAssertTrue(second.log.contains("a live server answers there"), second.log)
         XCTAssertTrue(FileManager.default.fileExists(atPath: path), "the live server's socket file is left alone")

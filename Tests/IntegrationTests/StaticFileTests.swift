@@ -133,4 +133,33 @@ final class StaticFileTests: XCTestCase {
             ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/fd").count) ?? 99) < 15
         }, "descriptors leaked in the worker")
     }
+
+    /// SIGTERM while a download is in flight and a keep-alive connection is idle: the download
+    /// completes, the idle connection's next request is answered (healthz: 503, draining) with
+    /// `Connection: close` instead of being cut, and the master then exits 0.
+    func testDrainFinishesDownloadsAndAnswersKeepAliveWithClose() throws {
+        let server = try XCTUnwrap(self.server)
+        let keepAlive = try EchoClient(port: port, timeout: 30)
+        try keepAlive.send("GET /files/a%20%3Cb%3E%26.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        let first = try keepAlive.receiveResponse()
+        XCTAssertTrue(first.head.hasPrefix("HTTP/1.1 200") && !first.head.contains("Connection: close"), first.head)
+        XCTAssertEqual(first.body, "small\n")
+
+        let download = try EchoClient(port: port, timeout: 30)
+        try download.send("GET /files/big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let start = try download.receiveBytes(64 * 1024)  // the rest waits in the socket: a slow reader
+        server.signal(SIGTERM)
+        server.waitForLog("msg=\"worker draining\"")
+
+        try keepAlive.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        let second = String(decoding: try keepAlive.receiveAll(), as: UTF8.self)
+        XCTAssertTrue(second.hasPrefix("HTTP/1.1 503"), second)
+        XCTAssertTrue(second.contains("\r\nConnection: close\r\n") && second.hasSuffix("draining\n"), second)
+
+        let whole = start + (try download.receiveAll())
+        let separator: [UInt8] = [13, 10, 13, 10]
+        let headEnd = try XCTUnwrap((0..<1000).first { Array(whole[$0..<$0 + 4]) == separator }) + 4
+        XCTAssertTrue(Array(whole[headEnd...]) == big, "the download in flight completed, intact")
+        XCTAssertEqual(try XCTUnwrap(server.waitForExit()).code, 0)
+    }
 }

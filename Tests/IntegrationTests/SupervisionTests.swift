@@ -5,7 +5,7 @@ import XCTest
 /// The master keeps workers alive: crashes, hangs, crash loops, boot failures.
 final class SupervisionTests: XCTestCase {
     func testKilledWorkerIsReplacedAndServiceContinues() throws {
-        let server = try ServerProcess(["start", "--workers", "2", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "2", "--bind", "127.0.0.1:0", "--health-interval", "0"])
         let port = server.port()
         server.waitForReady(2)
         let before = server.workerPIDs
@@ -19,7 +19,7 @@ final class SupervisionTests: XCTestCase {
     }
 
     func testStoppedWorkerIsKilledAfterTimeoutAndReplaced() throws {
-        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--timeout", "1s", "--health-interval", "0"])
+        let server = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "127.0.0.1:0", "--timeout", "1s", "--health-interval", "0"])
         let port = server.port()
         server.waitForReady(1)
         let hung = try XCTUnwrap(server.workerPIDs.first)
