@@ -31,7 +31,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(name: "supervisor-cli", dependencies: ["SupervisorKit"], swiftSettings: strict),
         .executableTarget(
-            name: "supervisor-fixture", dependencies: ["SupervisorKit", "EventLoop", "Echo", "Posix"], path: "Tests/Fixture",
+            name: "supervisor-fixture", dependencies: ["SupervisorKit", "EventLoop", "Echo", "Posix", "HTTPServer"], path: "Tests/Fixture",
             swiftSettings: strict),
         .testTarget(
             name: "UnitTests",

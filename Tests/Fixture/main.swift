@@ -1,6 +1,6 @@
-// A `supervisor` with extra apps that misbehave on purpose, for the integration tests: the real
-// master and worker code, driven into the failures a production service can have. It is also a
-// compiled example of embedding the supervisor with your own apps.
+// A `supervisor` with extra apps, for the integration tests: the real master and worker code,
+// driven into the failures a production service can have, plus the README's embedding example
+// (between the markers below, kept identical to the README by ReadmeExampleTests).
 import Echo
 import EventLoop
 import Glibc
@@ -24,4 +24,24 @@ let crashSoon = App(name: "crash-soon", defaultBind: .ipv4(host: "127.0.0.1", po
     }
 }
 
-SupervisorMain.run(apps: [.echo, failBoot, crashSoon], defaultApp: "echo", programName: "supervisor-fixture")
+// README example: begin
+import HTTPServer
+
+/// Your own handlers under the same master: a router with path parameters, and CPU-heavy work
+/// handed to the worker's thread pool so the event loop never stalls.
+let squares = App(name: "squares", defaultBind: .ipv4(host: "127.0.0.1", port: 9000)) { config in
+    { _ in
+        let pool = BlockingPool(threads: 2)
+        var router = Router<RouteHandler>()
+        router.get("/square/{n}") { request in
+            guard let n = Int(request.parameters["n"] ?? "") else { return .text("not a number\n", status: .badRequest) }
+            let square = try? await pool.run { n.multipliedReportingOverflow(by: n) }
+            guard let square, !square.overflow else { return .text("too large\n", status: .badRequest) }
+            return .text("\(square.partialValue)\n")
+        }
+        return HTTPService(responder: RouterResponder(router))
+    }
+}
+// README example: end
+
+SupervisorMain.run(apps: [.http, .echo, failBoot, crashSoon, squares], defaultApp: "http", programName: "supervisor-fixture")

@@ -90,3 +90,22 @@ final class HTTPServingTests: XCTestCase {
         XCTAssertTrue(rest.hasSuffix("Hello, again"), rest)
     }
 }
+
+/// The README's embedding example, running under the real master.
+final class EmbeddingTests: XCTestCase {
+    func testTheReadmeExampleServesItsRoutesWithThePool() throws {
+        let server = try ServerProcess(["start", "--app", "squares", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"],
+                                       binary: "supervisor-fixture")
+        let port = server.port()
+        server.waitForReady(1)
+        let client = try EchoClient(port: port)
+        try client.send("GET /square/12 HTTP/1.1\r\nHost: x\r\n\r\n")
+        let reply = try client.receiveResponse()
+        XCTAssertTrue(reply.head.hasPrefix("HTTP/1.1 200"), reply.head)
+        XCTAssertEqual(reply.body, "144\n")
+        try client.send("GET /square/99999999999 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        XCTAssertTrue(try client.receiveResponse().head.hasPrefix("HTTP/1.1 400"))
+        let worker = try XCTUnwrap(server.workerPIDs.first)
+        XCTAssertEqual(ServerProcess.threadCount(worker), 3, "the loop thread and the pool's two")
+    }
+}
