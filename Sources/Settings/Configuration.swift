@@ -25,6 +25,10 @@ public struct Configuration: Sendable, Equatable {
     public var pidfile: String?
     /// HTTP: the folder whose files are listed, served and accepted.
     public var root: String?
+    /// HTTP: a request head must arrive within this (408, then close).
+    public var headerTimeout: Duration = .seconds(10)
+    /// HTTP: a request body may pause at most this long.
+    public var bodyTimeout: Duration = .seconds(30)
     /// HTTP: the largest request body accepted (413 beyond).
     public var maxBody: Int = 1 << 30
     /// HTTP: uploads in progress across all workers; past it, 503 with Retry-After.

@@ -50,6 +50,12 @@ public struct Option: Sendable {
             Option("keepalive-timeout", "DURATION", "HTTP: close a keep-alive connection idle this long (default 5s)") { config, value throws(ValueError) in
                 config.keepaliveTimeout = try Values.duration(value)
             },
+            Option("header-timeout", "DURATION", "HTTP: a request head must arrive within this, else 408 (default 10s)") { config, value throws(ValueError) in
+                config.headerTimeout = try Values.duration(value)
+            },
+            Option("body-timeout", "DURATION", "HTTP: a request body may pause at most this long (default 30s)") { config, value throws(ValueError) in
+                config.bodyTimeout = try Values.duration(value)
+            },
             Option("root", "DIR", "HTTP: list and serve the files of this folder") { config, value throws(ValueError) in
                 config.root = try Values.path(value)
             },

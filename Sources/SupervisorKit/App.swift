@@ -30,6 +30,8 @@ public struct App: Sendable {
         var settings = HTTPSettings()
         settings.keepAliveTimeout = config.keepaliveTimeout
         settings.limits.maxBodyLength = config.maxBody
+        settings.headerTimeout = config.headerTimeout
+        settings.bodyTimeout = config.bodyTimeout
         return { launch in
             // In the worker, after fork: the pool's threads and the folder's descriptor are its own.
             let uploads = UploadLimit(counters: launch.shared, seat: launch.seat, limit: config.maxUploads)

@@ -76,6 +76,23 @@ final class HTTPServingTests: XCTestCase {
         XCTAssertTrue(method.hasPrefix("HTTP/1.1 405 ") && method.contains("\r\nAllow: GET, HEAD\r\n"), method)
     }
 
+    func testAStalledHeadGets408ThenCloseAndAStalledBodyIsDropped() throws {
+        let (_, port) = try startHTTP(["--header-timeout", "300ms", "--body-timeout", "300ms"])
+        let slow = try EchoClient(port: port)
+        try slow.send("GET / HTTP/1.1\r\nHo")
+        let reply = String(decoding: try slow.receiveAll(), as: UTF8.self)
+        XCTAssertTrue(reply.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"), reply)
+        XCTAssertTrue(reply.contains("\r\nConnection: close\r\n"), reply)
+        // A connection that says nothing at all is closed without an answer.
+        XCTAssertTrue(try EchoClient(port: port).receiveAll().isEmpty)
+        // A body that stops halfway: the request is answered (405 here), then, the rest of the body
+        // never coming, the connection ends (receiveAll returns at EOF) instead of waiting forever.
+        let stalled = try EchoClient(port: port, timeout: 20)
+        try stalled.send("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly a bit")
+        let answer = String(decoding: try stalled.receiveAll(), as: UTF8.self)
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 405"), answer)
+    }
+
     func testHTTP10KeepAliveOnlyWhenAsked() throws {
         let (_, port) = try startHTTP()
         let plain = try exchange("GET / HTTP/1.0\r\n\r\n", port: port)
