@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "EventLoop", dependencies: ["Posix", "CLinux"], swiftSettings: strict),
         .target(name: "Echo", dependencies: ["EventLoop", "Posix"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: [], swiftSettings: strict),
-        .target(name: "HTTPServer", dependencies: ["HTTP", "EventLoop"], swiftSettings: strict),
+        .target(name: "HTTPServer", dependencies: ["HTTP", "EventLoop", "Posix"], swiftSettings: strict),
         .target(name: "WebApp", dependencies: ["HTTPServer", "HTTP", "EventLoop", "CLinux", "Channel"], swiftSettings: strict),
         .target(name: "WorkerRuntime", dependencies: ["CLinux", "EventLoop", "Posix", "Channel", "Settings", "Logging"], swiftSettings: strict),
         .target(

@@ -25,6 +25,15 @@ public final class Connection {
     let loop: EventLoop
     public var fd: FileDescriptor { handle.fd }
     public private(set) var isClosed = false
+    private var cachedPeer: String?
+
+    /// The peer's address (`203.0.113.7`, `::1`, `unix`), looked up on first use only.
+    public var peerHost: String {
+        if let cachedPeer { return cachedPeer }
+        let host = (try? Socket.peerAddress(of: handle.fd))?.host ?? "-"
+        cachedPeer = host
+        return host
+    }
 
     /// Takes ownership of an accepted, non-blocking descriptor.
     public init(adopting fd: FileDescriptor) throws(SystemError) {

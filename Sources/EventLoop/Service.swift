@@ -5,6 +5,12 @@
 @LoopActor
 public protocol Service: AnyObject {
     func serve(_ connection: Connection) async
+    /// USR1 (logrotate): reopen any log file the service writes. Nothing by default.
+    func reopenLogs()
+}
+
+extension Service {
+    public func reopenLogs() {}
 }
 
 /// A worker's counters, reported to the master in each heartbeat.

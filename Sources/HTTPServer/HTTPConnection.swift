@@ -1,6 +1,7 @@
 import EventLoop
 import Glibc
 import HTTP
+import Posix
 
 /// One HTTP/1.1 connection: reads requests with the parser, hands them to the responder, writes the
 /// responses, keeps the connection alive while both sides want it.
@@ -43,6 +44,7 @@ final class HTTPConnection {
             awaitingContinue = head.expectContinue
             let hasBody = head.framing != .noBody
             let request = Request(head: head, body: RequestBody(source: self, empty: !hasBody))
+            let started = Instant.now
             let response = await service.responder.respond(to: request)
             awaitingContinue = false
             var keepAlive = head.keepAlive && !EventLoop.current.isDraining
@@ -51,7 +53,9 @@ final class HTTPConnection {
                 let kept = await discardBody(request.body, framing: head.framing)
                 keepAlive = keepAlive && kept
             }
-            guard await write(response, for: head, keepAlive: keepAlive), keepAlive else {
+            let written = await write(response, for: head, keepAlive: keepAlive)
+            if let log = service.accessLog { record(request, response, started: started, in: log) }
+            guard written, keepAlive else {
                 if keepAlive == false { await connection.lingeringClose() }
                 return
             }
@@ -175,6 +179,21 @@ final class HTTPConnection {
     }
 
     // MARK: Writing
+
+    private func record(_ request: Request, _ response: Response, started: Instant, in log: AccessLog) {
+        var bytes = 0
+        if request.method != .head && response.status.allowsBody {
+            switch response.body {
+            case .empty, .stream: bytes = 0
+            case let .bytes(body): bytes = body.count
+            case let .file(_, _, length): bytes = length
+            }
+        }
+        log.record(client: request.clientAddress, method: request.method.rawValue, target: request.head.target,
+                   version: request.head.version == .http10 ? "HTTP/1.0" : "HTTP/1.1", status: response.status.code, bytes: bytes,
+                   referer: request.head.headers.first(name: "Referer"), userAgent: request.head.headers.first(name: "User-Agent"),
+                   seconds: Double(Instant.now.since(started).nanoseconds) / 1e9)
+    }
 
     /// Answers a parse error, then closes (lingering, so the client reads the answer).
     private func answer(_ error: HTTPParseError) async {

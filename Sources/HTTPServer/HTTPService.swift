@@ -1,5 +1,6 @@
 import EventLoop
 import HTTP
+import Posix
 
 /// Timeouts and limits of the HTTP server.
 public struct HTTPSettings: Sendable {
@@ -15,6 +16,8 @@ public struct HTTPSettings: Sendable {
     /// one costs the connection instead.
     public var maxDiscardedBody = 1 << 20
     public var limits = RequestParser.Limits()
+    /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
+    public var trustedProxies: [AddressRange] = [.loopbackV4, .loopbackV6]
 
     public init() {}
 }
@@ -24,12 +27,16 @@ public struct HTTPSettings: Sendable {
 public final class HTTPService: Service {
     let responder: any HTTPResponder
     let settings: HTTPSettings
+    let accessLog: AccessLog?
     var dates = DateCache()
 
-    public init(responder: any HTTPResponder, settings: HTTPSettings = HTTPSettings()) {
+    public init(responder: any HTTPResponder, settings: HTTPSettings = HTTPSettings(), accessLog: AccessLog? = nil) {
         self.responder = responder
         self.settings = settings
+        self.accessLog = accessLog
     }
+
+    public func reopenLogs() { accessLog?.reopen() }
 
     public func serve(_ connection: Connection) async {
         let http = HTTPConnection(connection: connection, service: self)

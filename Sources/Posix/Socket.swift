@@ -62,6 +62,21 @@ public enum Socket {
         return address
     }
 
+    /// The address of the other end (`getpeername`).
+    public static func peerAddress(of fd: FileDescriptor) throws(SystemError) -> SocketAddress {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SystemError) in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(SystemError) in
+                try syscall("getpeername") { getpeername(fd.rawValue, address, &length) }
+            }
+        }
+        guard let address = withUnsafeBytes(of: &storage, { SocketAddress(storage: $0.baseAddress!) }) else {
+            throw SystemError("getpeername", errno: Errno(rawValue: EAFNOSUPPORT))
+        }
+        return address
+    }
+
     /// `accept4(SOCK_CLOEXEC | SOCK_NONBLOCK)`; `nil` when the queue is empty.
     @inline(__always)
     public static func accept(_ listener: FileDescriptor) throws(SystemError) -> FileDescriptor? {

@@ -67,6 +67,14 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The host part alone (`127.0.0.1`, `::1`), `unix` for a unix socket: what a log shows.
+    public var host: String {
+        switch self {
+        case let .ipv4(host, _), let .ipv6(host, _): host
+        case .unix: "unix"
+        }
+    }
+
     public var port: UInt16? {
         switch self {
         case let .ipv4(_, port), let .ipv6(_, port): port

@@ -31,6 +31,10 @@ public struct Configuration: Sendable, Equatable {
     public var bodyTimeout: Duration = .seconds(30)
     /// HTTP: the largest request body accepted (413 beyond).
     public var maxBody: Int = 1 << 30
+    /// HTTP: peers whose X-Forwarded-For / X-Forwarded-Proto are believed.
+    public var forwardedAllowIPs: [AddressRange] = [.loopbackV4, .loopbackV6]
+    /// HTTP: where the access log goes (`-`: standard output); nil: no access log.
+    public var accessLog: String?
     /// HTTP: uploads in progress across all workers; past it, 503 with Retry-After.
     public var maxUploads: Int = 100
     public var logFormat: LogFormat = .logfmt

@@ -1,3 +1,5 @@
+import Posix
+
 /// One setting, as a flag (`--workers 4`) and as a config-file key (`workers = 4`).
 public struct Option: Sendable {
     public let name: String
@@ -64,6 +66,21 @@ public struct Option: Sendable {
             },
             Option("max-uploads", "N", "HTTP: uploads in progress across all workers (default 100)") { config, value throws(ValueError) in
                 config.maxUploads = try Values.integer(value, in: 1...1_000_000)
+            },
+            Option("forwarded-allow-ips", "LIST",
+                   "HTTP: comma-separated IPs/CIDRs whose X-Forwarded-For/-Proto are believed, * for any (default 127.0.0.1,::1)") { config, value throws(ValueError) in
+                var ranges: [AddressRange] = []
+                for item in value.split(separator: ",", omittingEmptySubsequences: false) {
+                    do throws(AddressRange.ParseError) {
+                        ranges.append(try AddressRange(parsing: String(item).trimmingWhitespace))
+                    } catch {
+                        throw ValueError(error.description)
+                    }
+                }
+                config.forwardedAllowIPs = ranges
+            },
+            Option("access-log", "PATH", "HTTP: write an access log (combined format + seconds) here; - for stdout") { config, value throws(ValueError) in
+                config.accessLog = try Values.path(value)
             },
             Option("pidfile", "PATH", "write the master's pid here; refuse to start if it names a live process") { config, value throws(ValueError) in
                 config.pidfile = try Values.path(value)

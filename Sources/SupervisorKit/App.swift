@@ -31,12 +31,14 @@ public struct App: Sendable {
         settings.keepAliveTimeout = config.keepaliveTimeout
         settings.limits.maxBodyLength = config.maxBody
         settings.headerTimeout = config.headerTimeout
+        settings.trustedProxies = config.forwardedAllowIPs
         settings.bodyTimeout = config.bodyTimeout
         return { launch in
             // In the worker, after fork: the pool's threads and the folder's descriptor are its own.
             let uploads = UploadLimit(counters: launch.shared, seat: launch.seat, limit: config.maxUploads)
             let files = try config.root.map { (root) throws in try FileServer(root: root, pool: BlockingPool(), uploads: uploads) }
-            return HTTPService(responder: RouterResponder(BuiltInApp.routes(files: files)), settings: settings)
+            let accessLog = try config.accessLog.map { (path) throws in try AccessLog(path: path) }
+            return HTTPService(responder: RouterResponder(BuiltInApp.routes(files: files)), settings: settings, accessLog: accessLog)
         }
     }
 

@@ -147,7 +147,7 @@ public final class Worker {
             case let .message(.quit(deadline)):
                 drain(deadline: deadline, reason: "quit")
             case .message(.reopenLogs):
-                break  // logs go to stderr, which the supervisor of the master rotates
+                service?.reopenLogs()  // the service's own files (access log); our log is stderr
             case .message(.ready), .message(.heartbeat):
                 logger.warn("unexpected channel message from master")
             }

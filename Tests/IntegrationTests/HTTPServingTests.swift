@@ -126,3 +126,62 @@ final class EmbeddingTests: XCTestCase {
         XCTAssertEqual(ServerProcess.threadCount(worker), 3, "the loop thread and the pool's two")
     }
 }
+
+/// `--access-log` and `--forwarded-allow-ips`, and USR1 reopening the log (logrotate).
+final class AccessLogTests: XCTestCase {
+    func request(_ port: UInt16, _ raw: String) throws {
+        let client = try EchoClient(port: port)
+        try client.send(raw)
+        _ = try client.receiveAll()
+    }
+
+    func testLinesNameTheRealClientAndSurviveRotation() throws {
+        let directory = ServerProcess.temporaryDirectory()
+        let path = directory + "/access.log"
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0",
+                                        "--access-log", path, "--forwarded-allow-ips", "127.0.0.1, ::1"])
+        let port = server.port()
+        server.waitForReady(1)
+        try request(port, "GET /hello/x HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 6.6.6.6, 203.0.113.7\r\n"
+                    + "Referer: http://r/\r\nUser-Agent: ua \"quoted\"\r\nConnection: close\r\n\r\n")
+        var log = ""
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) {
+            log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            return log.contains("\n")
+        })
+        XCTAssertTrue(log.hasPrefix("203.0.113.7 - - ["), "the client behind the trusted proxy, not the spoofed entry: \(log)")
+        XCTAssertTrue(log.contains("] \"GET /hello/x HTTP/1.1\" 200 8 \"http://r/\" \"ua \\\"quoted\\\"\" "), log)
+
+        // logrotate: rename the file, USR1 to the master, and the next line goes to a new file.
+        XCTAssertEqual(rename(path, path + ".1"), 0)
+        server.signal(SIGUSR1)
+        server.waitForLog("msg=\"reopening logs\"")
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) {
+            (try? self.request(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) != nil
+                && FileManager.default.fileExists(atPath: path)
+        }, "the log was reopened at its path")
+        let fresh = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        XCTAssertTrue(fresh.hasPrefix("127.0.0.1 - - ["), fresh)
+    }
+
+    func testHeadersFromUntrustedPeersAreIgnored() throws {
+        let path = ServerProcess.temporaryDirectory() + "/access.log"
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0",
+                                        "--access-log", path, "--forwarded-allow-ips", "10.0.0.0/8"])
+        let port = server.port()
+        server.waitForReady(1)
+        try request(port, "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.7\r\nConnection: close\r\n\r\n")
+        var log = ""
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) {
+            log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            return log.contains("\n")
+        })
+        XCTAssertTrue(log.hasPrefix("127.0.0.1 - - ["), log)
+    }
+
+    func testABadTrustListIsAUsageError() throws {
+        let server = try ServerProcess(["start", "--forwarded-allow-ips", "127.0.0.1,10.0.0.0/99"])
+        XCTAssertEqual(try XCTUnwrap(server.waitForExit()).code, 2)
+        XCTAssertTrue(server.log.contains("--forwarded-allow-ips") && server.log.contains("10.0.0.0/99"), server.log)
+    }
+}

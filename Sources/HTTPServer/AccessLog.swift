@@ -1,0 +1,73 @@
+import Glibc
+
+/// The access log (`--access-log PATH|-`): one line per request in the combined format, plus the
+/// time taken, as nginx and Apache write it, so existing log tooling reads it:
+///
+///     203.0.113.7 - - [23/Nov/2026:10:15:42 +0000] "GET /files/a HTTP/1.1" 200 1024 "-" "curl/8.0" 0.002
+///
+/// Each line is one `write(2)` to a file opened `O_APPEND`, so the lines of all workers interleave
+/// whole. `reopen()` (USR1) opens the path again for logrotate.
+public final class AccessLog: @unchecked Sendable {
+    let path: String
+    /// Touched on the owning worker's loop only.
+    private var fd: CInt
+
+    public struct OpenError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// `-` is standard output.
+    public init(path: String) throws(OpenError) {
+        self.path = path
+        fd = -1
+        guard let opened = Self.open(path) else { throw OpenError(description: "cannot open access log \(path): errno \(errno)") }
+        fd = opened
+    }
+
+    static func open(_ path: String) -> CInt? {
+        if path == "-" { return 1 }
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        return fd >= 0 ? fd : nil
+    }
+
+    /// Opens the path again and switches to it; keeps the old file if that fails.
+    public func reopen() {
+        guard path != "-", let fresh = Self.open(path) else { return }
+        let old = fd
+        fd = fresh
+        if old > 2 { _ = close(old) }
+    }
+
+    public func record(client: String, method: String, target: String, version: String, status: Int, bytes: Int,
+                       referer: String?, userAgent: String?, seconds: Double) {
+        let line = "\(client) - - [\(Self.timestamp())] \"\(Self.clean(method)) \(Self.clean(target)) \(version)\" \(status) \(bytes) "
+            + "\"\(Self.clean(referer ?? "-"))\" \"\(Self.clean(userAgent ?? "-"))\" \(Self.format(seconds))\n"
+        var bytes = Array(line.utf8)
+        _ = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// Quotes and backslashes escaped, control characters dropped: a client cannot forge a line.
+    static func clean(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if scalar == "\"" || scalar == "\\" { result += "\\" + String(scalar) }
+            else if scalar.value >= 0x20 && scalar.value != 0x7f { result.unicodeScalars.append(scalar) }
+        }
+        return result
+    }
+
+    static func timestamp() -> String {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(two(parts.tm_mday))/\(HTTPDate.months[Int(parts.tm_mon)])/\(parts.tm_year + 1900):"
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
+    }
+
+    static func format(_ seconds: Double) -> String {
+        let millis = Int((seconds * 1000).rounded())
+        let fraction = String(millis % 1000)
+        return "\(millis / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+    }
+}

@@ -1,0 +1,45 @@
+import HTTPServer
+import Posix
+import XCTest
+
+final class ForwardedTests: XCTestCase {
+    func ranges(_ list: [String]) throws -> [AddressRange] { try list.map { try AddressRange(parsing: $0) } }
+
+    func testRangesMatch() throws {
+        let net = try AddressRange(parsing: "10.0.0.0/8")
+        XCTAssertTrue(net.contains("10.1.2.3"))
+        XCTAssertFalse(net.contains("11.0.0.1"))
+        XCTAssertTrue(net.contains("::ffff:10.9.9.9"), "IPv4-mapped IPv6")
+        XCTAssertTrue(try AddressRange(parsing: "127.0.0.1").contains("127.0.0.1"))
+        XCTAssertFalse(try AddressRange(parsing: "127.0.0.1").contains("127.0.0.2"))
+        XCTAssertTrue(try AddressRange(parsing: "fd00::/8").contains("fd12::1"))
+        XCTAssertFalse(try AddressRange(parsing: "fd00::/8").contains("fe80::1"))
+        XCTAssertTrue(try AddressRange(parsing: "192.168.1.0/23").contains("192.168.0.200"))
+        XCTAssertTrue(try AddressRange(parsing: "*").contains("8.8.8.8"))
+        XCTAssertFalse(net.contains("not-an-ip"))
+        for bad in ["", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0/8", "::1/129", "host.example", "10.0.0.0/8/8"] {
+            XCTAssertThrowsError(try AddressRange(parsing: bad), bad)
+        }
+    }
+
+    func testClientAddressFromTrustedProxiesOnly() throws {
+        let trusted = try ranges(["127.0.0.1", "10.0.0.0/8"])
+        XCTAssertEqual(ForwardedFor.client(peer: "127.0.0.1", forwardedFor: ["203.0.113.7"], trusted: trusted), "203.0.113.7")
+        XCTAssertEqual(ForwardedFor.client(peer: "198.51.100.1", forwardedFor: ["203.0.113.7"], trusted: trusted), "198.51.100.1",
+                       "an untrusted peer's header is ignored")
+        XCTAssertEqual(ForwardedFor.client(peer: "127.0.0.1", forwardedFor: ["6.6.6.6, 203.0.113.7, 10.1.1.1"], trusted: trusted), "203.0.113.7",
+                       "right to left, skipping our own proxies; the spoofed leftmost entry is not believed")
+        XCTAssertEqual(ForwardedFor.client(peer: "127.0.0.1", forwardedFor: ["203.0.113.7", "10.1.1.1"], trusted: trusted), "203.0.113.7",
+                       "several header lines are one list")
+        XCTAssertEqual(ForwardedFor.client(peer: "127.0.0.1", forwardedFor: ["garbage"], trusted: trusted), "127.0.0.1")
+        XCTAssertEqual(ForwardedFor.client(peer: "127.0.0.1", forwardedFor: [], trusted: trusted), "127.0.0.1")
+    }
+
+    func testSchemeFromTrustedProxiesOnly() throws {
+        let trusted = try ranges(["127.0.0.1"])
+        XCTAssertEqual(ForwardedFor.scheme(peer: "127.0.0.1", forwardedProto: "https", trusted: trusted), "https")
+        XCTAssertEqual(ForwardedFor.scheme(peer: "127.0.0.1", forwardedProto: " HTTPS ", trusted: trusted), "https")
+        XCTAssertEqual(ForwardedFor.scheme(peer: "8.8.8.8", forwardedProto: "https", trusted: trusted), "http")
+        XCTAssertEqual(ForwardedFor.scheme(peer: "127.0.0.1", forwardedProto: "gopher", trusted: trusted), "http")
+    }
+}
