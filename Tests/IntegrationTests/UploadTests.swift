@@ -113,5 +113,6 @@ final class UploadTests: XCTestCase {
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { (try? self.put("again", Array("x".utf8)).hasPrefix("HTTP/1.1 201")) ?? false },
                       "the dead worker's upload still counts")
         XCTAssertFalse(folder.contains(temp), "the dead worker's temp file was swept")
+        withExtendedLifetime(stuck) {}  // open until its worker died: the upload was in progress
     }
 }
