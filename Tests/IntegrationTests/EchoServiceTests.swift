@@ -82,7 +82,7 @@ final class EchoServiceTests: XCTestCase {
         let holder = try EchoClient(port: port)
         XCTAssertEqual(try holder.echo("x\n"), "x\n")
         // Kept open while waiting: Swift may otherwise release (and close) it after its last use.
-        withExtendedLifetime(holder) { server.waitForLog("msg=health", "connections=1 ") }
+        _ = withExtendedLifetime(holder) { server.waitForLog("msg=health", "connections=1 ") }
         XCTAssertEqual(server.workerPIDs, [worker], "the worker did not crash")
         XCTAssertEqual(server.lines(containing: "worker exited").count, 0)
     }
