@@ -18,6 +18,7 @@ public final class FileServer: @unchecked Sendable {
     let uploads: UploadLimit
     /// Numbers this worker's temp files; touched only on the loop (hence `@unchecked Sendable`).
     @LoopActor var uploadCount = 0
+    @LoopActor lazy var cache = OpenFileCache()
 
     public struct RootError: Error, CustomStringConvertible {
         public let description: String
@@ -54,10 +55,16 @@ public final class FileServer: @unchecked Sendable {
         } catch {
             return .text("invalid file name\n", status: .badRequest)
         }
+        if let entry = cache.lookup(name.value) {
+            return Self.response(for: entry.file, content: entry.content, name: name.value, head: request.head)
+        }
         let rootFD = rootFD
-        let opened: Opened
+        let loaded: (Opened, [UInt8]?)
         do {
-            opened = try await pool.run { () throws -> Opened in try Self.openRegular(rootFD, name.value) }
+            loaded = try await pool.run { () throws -> (Opened, [UInt8]?) in
+                let opened = try Self.openRegular(rootFD, name.value)
+                return (opened, Self.readSmall(opened))
+            }
         } catch OpenFailure.notFound {
             return .text("not found\n", status: .notFound)
         } catch OpenFailure.forbidden {
@@ -65,7 +72,17 @@ public final class FileServer: @unchecked Sendable {
         } catch {
             return .text("cannot open the file\n", status: .internalServerError)
         }
-        return Self.response(for: opened, name: name.value, head: request.head)
+        cache.insert(name.value, loaded.0, content: loaded.1)
+        return Self.response(for: loaded.0, content: loaded.1, name: name.value, head: request.head)
+    }
+
+    /// The content of a small file, read once when it is opened; nil for larger files (they are
+    /// sent with `sendfile`) or when the read comes up short (the file is changing: not cached).
+    static func readSmall(_ file: Opened) -> [UInt8]? {
+        guard file.size <= OpenFileCache.smallFileLimit else { return nil }
+        var content = [UInt8](repeating: 0, count: file.size)
+        let count = content.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress, $0.count, 0) }
+        return count == file.size ? content : nil
     }
 
     static func openRegular(_ rootFD: CInt, _ name: String) throws -> Opened {
@@ -87,14 +104,15 @@ public final class FileServer: @unchecked Sendable {
         return Opened(fd: fd, size: Int(info.st_size), seconds: Int(info.st_mtim.tv_sec), nanoseconds: Int(info.st_mtim.tv_nsec))
     }
 
-    static func response(for file: Opened, name: String, head: RequestHead) -> Response {
+    /// The response for a cached or freshly opened file. The cache keeps `file.fd`; a response that
+    /// sends from it gets its own `dup`, closed when the response is done.
+    static func response(for file: Opened, content: [UInt8]?, name: String, head: RequestHead) -> Response {
         let validators = Validators(size: file.size, modifiedSeconds: file.seconds, modifiedNanoseconds: file.nanoseconds)
         var headers: [(name: String, value: String)] = [
             ("ETag", validators.entityTag), ("Last-Modified", HTTPDate.format(file.seconds)), ("Accept-Ranges", "bytes"),
         ]
         if validators.notModified(ifNoneMatch: head.headers.first(name: "If-None-Match"),
                                   ifModifiedSince: head.headers.first(name: "If-Modified-Since")) {
-            _ = close(file.fd)
             return Response(status: .notModified, headers: headers)
         }
         headers.append(("Content-Type", ContentType.forFile(named: name)))
@@ -102,14 +120,23 @@ public final class FileServer: @unchecked Sendable {
         if validators.rangeApplies(ifRange: head.headers.first(name: "If-Range")) {
             range = ByteRange(header: head.headers.first(name: "Range"), size: file.size)
         }
+        func body(_ offset: Int, _ length: Int) -> Response.Body {
+            if let content { return .bytes(Array(content[offset..<offset + length])) }
+            let copy = dup(file.fd)
+            return copy >= 0 ? .file(fd: copy, offset: offset, length: length) : .empty
+        }
         switch range {
         case .whole:
-            return Response(status: .ok, headers: headers, body: .file(fd: file.fd, offset: 0, length: file.size))
+            if let content { return Response(status: .ok, headers: headers, body: .bytes(content)) }
+            let sent = body(0, file.size)
+            if case .empty = sent { return .text("cannot open the file\n", status: .internalServerError) }
+            return Response(status: .ok, headers: headers, body: sent)
         case let .partial(first, last):
             headers.append(("Content-Range", "bytes \(first)-\(last)/\(file.size)"))
-            return Response(status: .partialContent, headers: headers, body: .file(fd: file.fd, offset: first, length: last - first + 1))
+            let sent = body(first, last - first + 1)
+            if case .empty = sent { return .text("cannot open the file\n", status: .internalServerError) }
+            return Response(status: .partialContent, headers: headers, body: sent)
         case .unsatisfiable:
-            _ = close(file.fd)
             return Response(status: .rangeNotSatisfiable, headers: [("Content-Range", "bytes */\(file.size)")],
                             body: .bytes(Array("range not satisfiable\n".utf8)))
         }

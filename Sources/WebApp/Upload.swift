@@ -88,6 +88,7 @@ extension FileServer {
             return Self.failureResponse(error)
         }
         keep = true
+        cache.invalidate(name.value)
         return replaced ? Response(status: .noContent) : .text("created\n", status: .created)
     }
 

@@ -115,4 +115,23 @@ final class UploadTests: XCTestCase {
         XCTAssertFalse(folder.contains(temp), "the dead worker's temp file was swept")
         withExtendedLifetime(stuck) {}  // open until its worker died: the upload was in progress
     }
+
+    /// The worker caches open files; its own upload must make the next download the new content.
+    func testADownloadAfterAReplaceServesTheNewContent() throws {
+        root = ServerProcess.temporaryDirectory()
+        let server = try ServerProcess(["start", "--root", root, "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        self.server = server
+        port = server.port()
+        server.waitForReady(1)
+        func download() throws -> String {
+            let client = try EchoClient(port: port)
+            try client.send("GET /files/note.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            return try client.receiveResponse().body
+        }
+        XCTAssertTrue(try put("note.txt", Array("first".utf8)).hasPrefix("HTTP/1.1 201"))
+        XCTAssertEqual(try download(), "first")
+        XCTAssertEqual(try download(), "first", "served from the cache")
+        XCTAssertTrue(try put("note.txt", Array("second, longer".utf8)).hasPrefix("HTTP/1.1 204"))
+        XCTAssertEqual(try download(), "second, longer")
+    }
 }

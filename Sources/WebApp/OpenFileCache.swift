@@ -1,0 +1,48 @@
+import EventLoop
+import Glibc
+
+/// Recently opened files of a worker, so a hot file costs no trip to the blocking pool (nginx's
+/// `open_file_cache`): the descriptor, what `fstat` said, and for small files the bytes themselves,
+/// which then go out in the same write as the response head.
+///
+/// An entry is trusted for `validity` (1 s): a file replaced by another worker's upload is seen
+/// within that time; one replaced by this worker's upload at once (`invalidate`). A response sends
+/// from a `dup` of the cached descriptor, so evicting an entry never closes a file under a response.
+@LoopActor
+final class OpenFileCache {
+    struct Entry {
+        let file: FileServer.Opened
+        /// The whole content, for files up to `smallFileLimit` bytes.
+        let content: [UInt8]?
+        let expires: UInt64
+    }
+
+    nonisolated static let smallFileLimit = 16 * 1024
+    let capacity: Int
+    let validity: Duration
+    private var entries: [String: Entry] = [:]
+
+    init(capacity: Int = 1024, validity: Duration = .seconds(1)) {
+        self.capacity = capacity
+        self.validity = validity
+    }
+
+    func lookup(_ name: String) -> Entry? {
+        guard let entry = entries[name] else { return nil }
+        if entry.expires > EventLoop.current.now { return entry }
+        remove(name)
+        return nil
+    }
+
+    func insert(_ name: String, _ file: FileServer.Opened, content: [UInt8]?) {
+        if entries.count >= capacity, let victim = entries.keys.first { remove(victim) }
+        remove(name)
+        entries[name] = Entry(file: file, content: content, expires: EventLoop.current.now &+ UInt64(validity.nanoseconds))
+    }
+
+    func invalidate(_ name: String) { remove(name) }
+
+    private func remove(_ name: String) {
+        if let old = entries.removeValue(forKey: name) { _ = close(old.file.fd) }
+    }
+}
