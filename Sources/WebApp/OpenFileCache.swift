@@ -11,9 +11,7 @@ import Glibc
 @LoopActor
 final class OpenFileCache {
     struct Entry {
-        let file: FileServer.Opened
-        /// The whole content, for files up to `smallFileLimit` bytes.
-        let content: [UInt8]?
+        let representation: FileServer.Representation
         let expires: UInt64
     }
 
@@ -34,15 +32,15 @@ final class OpenFileCache {
         return nil
     }
 
-    func insert(_ name: String, _ file: FileServer.Opened, content: [UInt8]?) {
+    func insert(_ name: String, _ representation: FileServer.Representation) {
         if entries.count >= capacity, let victim = entries.keys.first { remove(victim) }
         remove(name)
-        entries[name] = Entry(file: file, content: content, expires: EventLoop.current.now &+ UInt64(validity.nanoseconds))
+        entries[name] = Entry(representation: representation, expires: EventLoop.current.now &+ UInt64(validity.nanoseconds))
     }
 
     func invalidate(_ name: String) { remove(name) }
 
     private func remove(_ name: String) {
-        if let old = entries.removeValue(forKey: name) { _ = close(old.file.fd) }
+        if let old = entries.removeValue(forKey: name) { _ = close(old.representation.file.fd) }
     }
 }
