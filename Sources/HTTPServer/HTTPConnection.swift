@@ -34,9 +34,18 @@ final class HTTPConnection {
 
     var settings: HTTPSettings { service.settings }
 
+    /// The client named by a PROXY protocol header, which stands for the socket's peer.
+    private var proxiedPeer: String?
+
+    /// The peer the forwarding rules start from: the PROXY header's source, else the socket's.
+    var peerHost: String { proxiedPeer ?? connection.peerHost }
+
     /// Serves requests until the connection ends; frees the input buffer on the way out.
     func run() async {
         defer { input.deallocate() }
+        if settings.proxyProtocol {
+            guard await readProxyHeader() else { return }
+        }
         var firstRequest = true
         while true {
             guard let head = await readHead(firstRequest: firstRequest) else { return }
@@ -91,6 +100,32 @@ final class HTTPConnection {
     }
 
     private struct FailureBox: Error { let failure: Failure; init(_ failure: Failure) { self.failure = failure } }
+
+    /// Reads the PROXY header that must open the connection. A connection without a valid one is
+    /// closed without an answer: nothing trustworthy can be said about who it is from.
+    private func readProxyHeader() async -> Bool {
+        let end = EventLoop.current.now &+ UInt64(settings.headerTimeout.nanoseconds)
+        while true {
+            switch ProxyProtocol.parse(UnsafeRawBufferPointer(rebasing: input[start..<self.end])) {
+            case let .header(length, source):
+                start += length
+                proxiedPeer = source
+                return true
+            case .invalid:
+                await connection.lingeringClose(timeout: .milliseconds(100))
+                return false
+            case .needMore:
+                let now = EventLoop.current.now
+                guard now < end, self.end < input.count else { connection.close(); return false }
+                let free = UnsafeMutableRawBufferPointer(rebasing: input[self.end...])
+                guard case let .bytes(count) = await connection.read(into: free, timeout: .nanoseconds(Int64(end - now))) else {
+                    connection.close()
+                    return false
+                }
+                self.end += count
+            }
+        }
+    }
 
     private func compact() {
         let count = end - start

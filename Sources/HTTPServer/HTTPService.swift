@@ -16,6 +16,8 @@ public struct HTTPSettings: Sendable {
     /// one costs the connection instead.
     public var maxDiscardedBody = 1 << 20
     public var limits = RequestParser.Limits()
+    /// Every connection must start with a PROXY protocol header; its source address is the peer.
+    public var proxyProtocol = false
     /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
     public var trustedProxies: [AddressRange] = [.loopbackV4, .loopbackV6]
 

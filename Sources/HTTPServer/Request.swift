@@ -17,12 +17,12 @@ public final class Request {
     /// The client's address: the peer's, or what a trusted proxy says (`--forwarded-allow-ips`).
     /// Worked out on first use: a request that never asks costs no syscall and no header lookup.
     public private(set) lazy var clientAddress: String = ForwardedFor.client(
-        peer: body.source.connection.peerHost, forwardedFor: head.headers.values(name: "X-Forwarded-For"),
+        peer: body.source.peerHost, forwardedFor: head.headers.values(name: "X-Forwarded-For"),
         trusted: body.source.settings.trustedProxies)
 
     /// `http`, or what a trusted proxy says in `X-Forwarded-Proto`.
     public private(set) lazy var scheme: String = ForwardedFor.scheme(
-        peer: body.source.connection.peerHost, forwardedProto: head.headers.first(name: "X-Forwarded-Proto"),
+        peer: body.source.peerHost, forwardedProto: head.headers.first(name: "X-Forwarded-Proto"),
         trusted: body.source.settings.trustedProxies)
 
     init(head: RequestHead, body: RequestBody) {

@@ -66,7 +66,11 @@ public struct CommandLineParser: Sendable {
             guard option.repeatable || seen.insert(name).inserted else {
                 throw UsageError("option '--\(name)' is given more than once")
             }
-            if value == nil {
+            if option.valueName == nil {
+                // A switch: present or not.
+                guard value == nil else { throw UsageError("option '--\(name)' takes no value") }
+                value = ""
+            } else if value == nil {
                 guard index < arguments.count else { throw UsageError("option '--\(name)' needs a value (\(option.valueName ?? "VALUE"))") }
                 value = arguments[index]
                 index += 1

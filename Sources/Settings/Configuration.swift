@@ -33,6 +33,8 @@ public struct Configuration: Sendable, Equatable {
     public var maxBody: Int = 1 << 30
     /// HTTP: peers whose X-Forwarded-For / X-Forwarded-Proto are believed.
     public var forwardedAllowIPs: [AddressRange] = [.loopbackV4, .loopbackV6]
+    /// HTTP: every connection starts with a PROXY protocol v1/v2 header naming the client.
+    public var proxyProtocol = false
     /// HTTP: where the access log goes (`-`: standard output); nil: no access log.
     public var accessLog: String?
     /// HTTP: uploads in progress across all workers; past it, 503 with Retry-After.

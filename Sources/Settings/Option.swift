@@ -79,6 +79,9 @@ public struct Option: Sendable {
                 }
                 config.forwardedAllowIPs = ranges
             },
+            Option("proxy-protocol", nil, "HTTP: require a PROXY protocol v1/v2 header on every connection (behind HAProxy, AWS NLB)") { config, _ throws(ValueError) in
+                config.proxyProtocol = true
+            },
             Option("access-log", "PATH", "HTTP: write an access log (combined format + seconds) here; - for stdout") { config, value throws(ValueError) in
                 config.accessLog = try Values.path(value)
             },

@@ -32,6 +32,7 @@ public struct App: Sendable {
         settings.limits.maxBodyLength = config.maxBody
         settings.headerTimeout = config.headerTimeout
         settings.trustedProxies = config.forwardedAllowIPs
+        settings.proxyProtocol = config.proxyProtocol
         settings.bodyTimeout = config.bodyTimeout
         return { launch in
             // In the worker, after fork: the pool's threads and the folder's descriptor are its own.

@@ -179,6 +179,33 @@ final class AccessLogTests: XCTestCase {
         XCTAssertTrue(log.hasPrefix("127.0.0.1 - - ["), log)
     }
 
+    func testProxyProtocolNamesTheClientAndIsRequired() throws {
+        let path = ServerProcess.temporaryDirectory() + "/access.log"
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0",
+                                        "--access-log", path, "--proxy-protocol"])
+        let port = server.port()
+        server.waitForReady(1)
+        try request(port, "PROXY TCP4 203.0.113.7 127.0.0.1 40000 8080\r\nGET /hello/v1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let v2: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x11, 0x00, 0x0C,
+                           198, 51, 100, 9, 127, 0, 0, 1, 0x9C, 0x40, 0x1F, 0x90]
+        let client = try EchoClient(port: port)
+        var bytes = v2 + Array("GET /hello/v2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
+        try client.send(bytes: &bytes)
+        XCTAssertTrue(String(decoding: try client.receiveAll(), as: UTF8.self).hasSuffix("Hello, v2"))
+        // No header: closed without an answer.
+        let bare = try EchoClient(port: port)
+        try bare.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertTrue(try bare.receiveAll().isEmpty)
+        var log = ""
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) {
+            log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            return log.split(separator: "\n").count >= 2
+        })
+        XCTAssertTrue(log.contains("203.0.113.7 - - [") && log.contains("\"GET /hello/v1 HTTP/1.1\" 200"), log)
+        XCTAssertTrue(log.contains("198.51.100.9 - - [") && log.contains("\"GET /hello/v2 HTTP/1.1\" 200"), log)
+        XCTAssertEqual(log.split(separator: "\n").count, 2, "the bare request was never served")
+    }
+
     func testABadTrustListIsAUsageError() throws {
         let server = try ServerProcess(["start", "--forwarded-allow-ips", "127.0.0.1,10.0.0.0/99"])
         XCTAssertEqual(try XCTUnwrap(server.waitForExit()).code, 2)
