@@ -29,6 +29,10 @@ public struct Configuration: Sendable, Equatable {
     public var headerTimeout: Duration = .seconds(10)
     /// HTTP: a request body may pause at most this long.
     public var bodyTimeout: Duration = .seconds(30)
+    /// HTTP: the longest request line (414 beyond), header block and header count (431 beyond).
+    public var maxRequestLine = 8 * 1024
+    public var maxHeaderSize = 32 * 1024
+    public var maxHeaders = 100
     /// HTTP: the largest request body accepted (413 beyond).
     public var maxBody: Int = 1 << 30
     /// HTTP: peers whose X-Forwarded-For / X-Forwarded-Proto are believed.

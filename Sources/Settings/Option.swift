@@ -64,6 +64,15 @@ public struct Option: Sendable {
             Option("max-body", "SIZE", "HTTP: largest request body, e.g. 10M or 1G (default 1G)") { config, value throws(ValueError) in
                 config.maxBody = try Values.size(value)
             },
+            Option("max-request-line", "SIZE", "HTTP: longest request line, else 414 (default 8K)") { config, value throws(ValueError) in
+                config.maxRequestLine = try Values.size(value)
+            },
+            Option("max-header-size", "SIZE", "HTTP: largest header block, else 431 (default 32K)") { config, value throws(ValueError) in
+                config.maxHeaderSize = try Values.size(value)
+            },
+            Option("max-headers", "N", "HTTP: most header fields, else 431 (default 100)") { config, value throws(ValueError) in
+                config.maxHeaders = try Values.integer(value, in: 1...10_000)
+            },
             Option("max-uploads", "N", "HTTP: uploads in progress across all workers (default 100)") { config, value throws(ValueError) in
                 config.maxUploads = try Values.integer(value, in: 1...1_000_000)
             },

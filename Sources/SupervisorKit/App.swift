@@ -30,6 +30,9 @@ public struct App: Sendable {
         var settings = HTTPSettings()
         settings.keepAliveTimeout = config.keepaliveTimeout
         settings.limits.maxBodyLength = config.maxBody
+        settings.limits.maxRequestLineLength = config.maxRequestLine
+        settings.limits.maxHeaderBlockLength = config.maxHeaderSize
+        settings.limits.maxHeaderCount = config.maxHeaders
         settings.headerTimeout = config.headerTimeout
         settings.trustedProxies = config.forwardedAllowIPs
         settings.proxyProtocol = config.proxyProtocol

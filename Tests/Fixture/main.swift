@@ -44,4 +44,23 @@ let squares = App(name: "squares", defaultBind: .ipv4(host: "127.0.0.1", port: 9
 }
 // README example: end
 
-SupervisorMain.run(apps: [.http, .echo, failBoot, crashSoon, squares], defaultApp: "http", programName: "supervisor-fixture")
+/// A streamed body of unknown length: `GET /count/{n}` writes n lines, one chunk each.
+let counting = App(name: "counting", defaultBind: .ipv4(host: "127.0.0.1", port: 0)) { _ in
+    { _ in
+        var router = Router<RouteHandler>()
+        router.get("/count/{n}") { request in
+            let n = Int(request.parameters["n"] ?? "") ?? 0
+            return Response(headers: [("Content-Type", "text/plain")], body: .stream { writer in
+                let line = ByteBuffer()  // stable storage: its bytes stay put across the await
+                for index in 1...max(1, n) {
+                    line.removeAll()
+                    Array("line \(index)\n".utf8).withUnsafeBytes { line.append($0) }
+                    try await writer.write(line.bytes)
+                }
+            })
+        }
+        return HTTPService(responder: RouterResponder(router))
+    }
+}
+
+SupervisorMain.run(apps: [.http, .echo, failBoot, crashSoon, squares, counting], defaultApp: "http", programName: "supervisor-fixture")

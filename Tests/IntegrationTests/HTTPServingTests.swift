@@ -212,3 +212,38 @@ final class AccessLogTests: XCTestCase {
         XCTAssertTrue(server.log.contains("--forwarded-allow-ips") && server.log.contains("10.0.0.0/99"), server.log)
     }
 }
+
+/// Responses of unknown length, and the limits' flags.
+final class StreamingAndLimitTests: XCTestCase {
+    func testStreamedBodiesAreChunkedFor11AndCloseDelimitedFor10() throws {
+        let server = try ServerProcess(["start", "--app", "counting", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"],
+                                       binary: "supervisor-fixture")
+        let port = server.port()
+        server.waitForReady(1)
+        let client = try EchoClient(port: port)
+        try client.send("GET /count/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let reply = String(decoding: try client.receiveAll(), as: UTF8.self)
+        XCTAssertTrue(reply.contains("\r\nTransfer-Encoding: chunked\r\n"), reply)
+        XCTAssertTrue(reply.hasSuffix("\r\n\r\n7\r\nline 1\n\r\n7\r\nline 2\n\r\n7\r\nline 3\n\r\n0\r\n\r\n"), reply)
+        let old = try EchoClient(port: port)
+        try old.send("GET /count/2 HTTP/1.0\r\n\r\n")
+        let plain = String(decoding: try old.receiveAll(), as: UTF8.self)
+        XCTAssertFalse(plain.contains("chunked"), plain)
+        XCTAssertTrue(plain.contains("\r\nConnection: close\r\n") && plain.hasSuffix("\r\n\r\nline 1\nline 2\n"), plain)
+    }
+
+    func testLimitFlagsApply() throws {
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0",
+                                        "--max-request-line", "64", "--max-headers", "3"])
+        let port = server.port()
+        server.waitForReady(1)
+        func status(_ raw: String) throws -> String {
+            let client = try EchoClient(port: port)
+            try client.send(raw)
+            return String(String(decoding: try client.receiveAll(), as: UTF8.self).prefix(12))
+        }
+        XCTAssertEqual(try status("GET /hello/\(String(repeating: "a", count: 80)) HTTP/1.1\r\nHost: x\r\n\r\n"), "HTTP/1.1 414")
+        XCTAssertEqual(try status("GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"), "HTTP/1.1 431")
+        XCTAssertEqual(try status("GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nConnection: close\r\n\r\n"), "HTTP/1.1 200")
+    }
+}

@@ -134,4 +134,23 @@ final class UploadTests: XCTestCase {
         XCTAssertTrue(try put("note.txt", Array("second, longer".utf8)).hasPrefix("HTTP/1.1 204"))
         XCTAssertEqual(try download(), "second, longer")
     }
+
+    /// A real full disk (a 256 KiB tmpfs): 507, and neither the file nor its temp file remains.
+    func testAFullDiskAnswers507AndLeavesNothing() throws {
+        let mountPoint = ServerProcess.temporaryDirectory()
+        guard mount("tmpfs", mountPoint, "tmpfs", 0, "size=256k") == 0 else {
+            throw XCTSkip("cannot mount a tmpfs here (errno \(errno)): needs root or CAP_SYS_ADMIN")
+        }
+        defer { _ = umount2(mountPoint, Int32(MNT_DETACH)) }
+        root = mountPoint
+        let server = try ServerProcess(["start", "--root", root, "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        self.server = server
+        port = server.port()
+        server.waitForReady(1)
+        let reply = try put("huge.bin", [UInt8](repeating: 9, count: 1_000_000))
+        XCTAssertTrue(reply.hasPrefix("HTTP/1.1 507 Insufficient Storage"), reply)
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { self.folder.isEmpty }, "left behind: \(folder)")
+        XCTAssertTrue(try put("small.txt", Array("fits".utf8)).hasPrefix("HTTP/1.1 201"), "the disk has room again")
+        server.stop()
+    }
 }
