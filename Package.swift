@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "Echo", dependencies: ["EventLoop", "Posix"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: [], swiftSettings: strict),
         .target(name: "HTTPServer", dependencies: ["HTTP", "EventLoop", "Posix"], swiftSettings: strict),
-        .target(name: "WebApp", dependencies: ["HTTPServer", "HTTP", "EventLoop", "CLinux", "Channel"], swiftSettings: strict),
+        .target(name: "WebApp", dependencies: ["HTTPServer", "HTTP", "EventLoop", "CLinux", "Channel", "Posix"], swiftSettings: strict),
         .target(name: "WorkerRuntime", dependencies: ["CLinux", "EventLoop", "Posix", "Channel", "Settings", "Logging"], swiftSettings: strict),
         .target(
             name: "SupervisorKit",

@@ -7,7 +7,7 @@ public enum ForwardedFor {
     /// its own address by prepending entries).
     public static func client(peer: String, forwardedFor: [String], trusted: [AddressRange]) -> String {
         guard isTrusted(peer, trusted) else { return peer }
-        let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters }
+        let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingBlanks }
         for hop in hops.reversed() {
             guard AddressRange.bytes(of: hop) != nil else { return peer }  // garbage: believe nothing
             if !isTrusted(hop, trusted) { return hop }
@@ -17,23 +17,12 @@ public enum ForwardedFor {
 
     /// `http` or `https`: from `X-Forwarded-Proto` only when the peer is trusted.
     public static func scheme(peer: String, forwardedProto: String?, trusted: [AddressRange]) -> String {
-        guard isTrusted(peer, trusted), let proto = forwardedProto?.lowercased().trimmingCharacters,
+        guard isTrusted(peer, trusted), let proto = forwardedProto?.lowercased().trimmingBlanks,
               proto == "https" || proto == "http" else { return "http" }
         return proto
     }
 
     static func isTrusted(_ address: String, _ trusted: [AddressRange]) -> Bool {
         trusted.contains { $0.contains(address) }
-    }
-}
-
-extension StringProtocol {
-    var trimmingCharacters: String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }),
-              let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
-        var result = ""
-        result.unicodeScalars.append(contentsOf: scalars[first...last])
-        return result
     }
 }

@@ -49,30 +49,26 @@ public enum Socket {
 
     /// The address the kernel actually bound (the real port when port 0 was asked for).
     public static func localAddress(of fd: FileDescriptor) throws(SystemError) -> SocketAddress {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SystemError) in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(SystemError) in
-                try syscall("getsockname") { getsockname(fd.rawValue, address, &length) }
-            }
-        }
-        guard let address = withUnsafeBytes(of: &storage, { SocketAddress(storage: $0.baseAddress!) }) else {
-            throw SystemError("getsockname", errno: Errno(rawValue: EAFNOSUPPORT))
-        }
-        return address
+        try address(of: fd, "getsockname", getsockname)
     }
 
     /// The address of the other end (`getpeername`).
     public static func peerAddress(of fd: FileDescriptor) throws(SystemError) -> SocketAddress {
+        try address(of: fd, "getpeername", getpeername)
+    }
+
+    private static func address(
+        of fd: FileDescriptor, _ name: StaticString, _ call: (CInt, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> CInt
+    ) throws(SystemError) -> SocketAddress {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SystemError) in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(SystemError) in
-                try syscall("getpeername") { getpeername(fd.rawValue, address, &length) }
+                try syscall(name) { call(fd.rawValue, address, &length) }
             }
         }
-        guard let address = withUnsafeBytes(of: &storage, { SocketAddress(storage: $0.baseAddress!) }) else {
-            throw SystemError("getpeername", errno: Errno(rawValue: EAFNOSUPPORT))
+        guard let address = withUnsafeBytes(of: &storage, { $0.baseAddress.flatMap(SocketAddress.init(storage:)) }) else {
+            throw SystemError("\(name)", errno: Errno(rawValue: EAFNOSUPPORT))
         }
         return address
     }

@@ -81,7 +81,7 @@ public struct Option: Sendable {
                 var ranges: [AddressRange] = []
                 for item in value.split(separator: ",", omittingEmptySubsequences: false) {
                     do throws(AddressRange.ParseError) {
-                        ranges.append(try AddressRange(parsing: String(item).trimmingWhitespace))
+                        ranges.append(try AddressRange(parsing: item.trimmingBlanks))
                     } catch {
                         throw ValueError(error.description)
                     }

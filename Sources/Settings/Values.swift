@@ -96,12 +96,3 @@ public enum Values {
         return text
     }
 }
-
-extension String {
-    var trimmingWhitespace: String {
-        var result = Substring(self)
-        while result.first == " " || result.first == "\t" { result = result.dropFirst() }
-        while result.last == " " || result.last == "\t" { result = result.dropLast() }
-        return String(result)
-    }
-}

@@ -22,7 +22,7 @@ public struct Pidfile: Sendable {
         var buffer = [UInt8](repeating: 0, count: 32)
         let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
         guard count > 0 else { return nil }
-        let text = String(decoding: buffer[..<count], as: UTF8.self).trimmingWhitespace
+        let text = String(decoding: buffer[..<count], as: UTF8.self).trimmingBlanks
         guard let pid = ProcessID(text), pid > 0 else { return nil }
         return pid
     }
@@ -52,14 +52,5 @@ public struct Pidfile: Sendable {
     /// Removes the file only if it still names `pid`: after a binary upgrade it names the new master.
     public func remove(ifOwnedBy pid: ProcessID = Process.id) {
         if read() == pid { _ = unlink(path) }
-    }
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
-        return String(scalars[first...last])
     }
 }

@@ -1,3 +1,4 @@
+import Posix
 /// A single byte range from a `Range` header (RFC 9110 §14), resolved against the file size.
 public enum ByteRange: Equatable, Sendable {
     /// Serve the whole file with 200 (no Range, a Range we ignore such as several ranges, or a
@@ -12,13 +13,13 @@ public enum ByteRange: Equatable, Sendable {
     /// not parse is ignored (RFC 9110 §14.2: a server may ignore Range), which serves the whole file.
     public init(header: String?, size: Int) {
         guard let header else { self = .whole; return }
-        let trimmed = header.trimmingSpaces
+        let trimmed = header.trimmingBlanks
         guard trimmed.hasPrefix("bytes=") else { self = .whole; return }
         let specs = trimmed.dropFirst(6).split(separator: ",", omittingEmptySubsequences: false)
         // One range only: several ranges would need multipart/byteranges, which we choose not to
         // produce; answering 200 with the whole file is allowed.
         guard specs.count == 1 else { self = .whole; return }
-        let spec = String(specs[0]).trimmingSpaces
+        let spec = specs[0].trimmingBlanks
         guard let dash = spec.firstIndex(of: "-") else { self = .whole; return }
         let startText = spec[..<dash]
         let endText = spec[spec.index(after: dash)...]
@@ -42,14 +43,5 @@ public enum ByteRange: Equatable, Sendable {
         }
         guard first < size else { self = .unsatisfiable; return }
         self = .partial(first: first, last: last)
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }),
-              let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
-        return String(scalars[first...last])
     }
 }

@@ -47,13 +47,26 @@ public final class FileServer: @unchecked Sendable {
 
     // MARK: One file
 
+    /// The route's `{name}`, decoded and checked, or the 400 to answer instead.
+    @LoopActor
+    static func fileName(of request: Request) -> Result<FileName, FileNameRefused> {
+        do {
+            return .success(try FileName(decoding: request.parameters["name"] ?? ""))
+        } catch {
+            return .failure(FileNameRefused())
+        }
+    }
+
+    struct FileNameRefused: Error {
+        let response = Response.text("invalid file name\n", status: .badRequest)
+    }
+
     @LoopActor
     public func file(_ request: Request) async -> Response {
         let name: FileName
-        do {
-            name = try FileName(decoding: request.parameters["name"] ?? "")
-        } catch {
-            return .text("invalid file name\n", status: .badRequest)
+        switch Self.fileName(of: request) {
+        case let .success(decoded): name = decoded
+        case let .failure(refused): return refused.response
         }
         if let entry = cache.lookup(name.value) {
             return Self.response(for: entry.representation, head: request.head)

@@ -26,10 +26,9 @@ extension FileServer {
     @LoopActor
     public func upload(_ request: Request) async -> Response {
         let name: FileName
-        do {
-            name = try FileName(decoding: request.parameters["name"] ?? "")
-        } catch {
-            return .text("invalid file name\n", status: .badRequest)
+        switch Self.fileName(of: request) {
+        case let .success(decoded): name = decoded
+        case let .failure(refused): return refused.response
         }
         guard uploads.tryAcquire() else {
             var busy = Response.text("too many uploads in progress; retry shortly\n", status: .serviceUnavailable)

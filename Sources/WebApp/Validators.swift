@@ -1,3 +1,4 @@
+import Posix
 import HTTPServer
 /// Validators of a file's current representation, and the conditional-request rules that use them
 /// (RFC 9110 §8.8 and §13).
@@ -17,10 +18,10 @@ public struct Validators: Equatable, Sendable {
     /// `If-Modified-Since`: true when the client's copy is current and 304 is the answer.
     public func notModified(ifNoneMatch: String?, ifModifiedSince: String?) -> Bool {
         if let ifNoneMatch {
-            let candidates = ifNoneMatch.split(separator: ",").map { String($0).trimmingSpaces }
+            let candidates = ifNoneMatch.split(separator: ",").map { $0.trimmingBlanks }
             return candidates.contains { $0 == "*" || Self.weakEqual($0, entityTag) }
         }
-        if let ifModifiedSince, let since = HTTPDate.parse(ifModifiedSince.trimmingSpaces) {
+        if let ifModifiedSince, let since = HTTPDate.parse(ifModifiedSince.trimmingBlanks) {
             return modified <= since
         }
         return false
@@ -29,7 +30,7 @@ public struct Validators: Equatable, Sendable {
     /// `If-Range`: the range applies only if the validator still matches (strong comparison for an
     /// entity tag, exact date for a date); otherwise the whole file is sent.
     public func rangeApplies(ifRange: String?) -> Bool {
-        guard let ifRange = ifRange?.trimmingSpaces else { return true }
+        guard let ifRange = ifRange?.trimmingBlanks else { return true }
         if ifRange.hasPrefix("\"") || ifRange.hasPrefix("W/") { return ifRange == entityTag }
         guard let date = HTTPDate.parse(ifRange) else { return false }
         return date == modified
