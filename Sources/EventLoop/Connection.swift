@@ -99,6 +99,22 @@ public final class Connection {
         return await writePending(pending, timeout: timeout)
     }
 
+    /// One `writev` of `first` then `second`, now, without waiting: how many bytes the kernel took
+    /// (0 when its buffer is full), or nil when the connection failed. Lets a caller write from
+    /// memory it can only lend synchronously (`Array.withUnsafeBytes`), then hand the rest to
+    /// `write`, which copies it.
+    public func writeNow(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Int? {
+        var vectors = [iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count),
+                       iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count)]
+        while true {
+            let written = writev(handle.fd.rawValue, &vectors, 2)
+            if written >= 0 { return written }
+            let error = errno
+            if error == EINTR { continue }
+            return error == EAGAIN || error == EWOULDBLOCK ? 0 : nil
+        }
+    }
+
     private func writePending(_ pending: [UInt8], timeout: Duration?) async -> Bool {
         var offset = 0
         while offset < pending.count {

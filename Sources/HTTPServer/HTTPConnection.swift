@@ -254,13 +254,26 @@ final class HTTPConnection {
             ResponseHead.encode(response.status, headers: response.headers, framing: allowsBody ? .contentLength(bytes.count) : .none,
                                 date: date, close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
             if isHead || !allowsBody { return await connection.write(output.bytes, timeout: settings.writeTimeout) }
-            if bytes.count <= 16 * 1024 {
+            if bytes.count <= 1024 {
                 bytes.withUnsafeBytes { output.append($0) }
                 return await connection.write(output.bytes, timeout: settings.writeTimeout)
             }
-            let body = ByteBuffer()
-            bytes.withUnsafeBytes { body.append($0) }
-            return await connection.write(output.bytes, body.bytes, timeout: settings.writeTimeout)
+            // Larger bodies: head and body in one writev straight from the array, no copy; only what
+            // the kernel did not take is copied, to be written once the client reads.
+            let head = output.bytes
+            let rest = ByteBuffer()
+            let ok = bytes.withUnsafeBytes { body -> Bool in
+                guard let written = connection.writeNow(head, body) else { return false }
+                if written < head.count {
+                    rest.append(UnsafeRawBufferPointer(rebasing: head[written...]))
+                    rest.append(body)
+                } else if written - head.count < body.count {
+                    rest.append(UnsafeRawBufferPointer(rebasing: body[(written - head.count)...]))
+                }
+                return true
+            }
+            guard ok else { return false }
+            return rest.isEmpty ? true : await connection.write(rest.bytes, timeout: settings.writeTimeout)
         case let .file(fd, offset, length):
             defer { _ = Glibc.close(fd) }
             ResponseHead.encode(response.status, headers: response.headers, framing: .contentLength(length),

@@ -91,6 +91,26 @@ final class StaticFileTests: XCTestCase {
         XCTAssertEqual(whole.count, big.count)
     }
 
+    /// 400 pipelined requests for a cached 13 KB file, sent before reading anything: far more than
+    /// the socket buffers hold, so responses go out in part and wait for the reader. All arrive,
+    /// whole and in order.
+    func testPipelinedCachedFilesSurvivePartialWrites() throws {
+        let medium = String((0..<1000).map { "line \(String($0 + 1000)) 12345\n" }.joined().prefix(13_000))  // ASCII
+        try Data(medium.utf8).write(to: URL(fileURLWithPath: root + "/medium.bin"))
+        let client = try EchoClient(port: port, timeout: 30)
+        let sender = Thread {
+            let requests = String(repeating: "GET /files/medium.bin HTTP/1.1\r\nHost: x\r\n\r\n", count: 399)
+                + "GET /files/medium.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            try? client.send(requests)
+        }
+        sender.start()
+        for index in 0..<400 {
+            let (head, body) = try client.receiveResponse()
+            XCTAssertTrue(head.hasPrefix("HTTP/1.1 200"), "response \(index): \(head)")
+            if body != medium { return XCTFail("response \(index) body differs (\(body.utf8.count) bytes)") }
+        }
+    }
+
     func testNothingOutsideTheFolderIsServed() throws {
         for target in ["/files/escape", "/files/..%2F..%2Fetc%2Fpasswd", "/files/%2e%2e", "/files/.secret", "/files/a%00b",
                        "/files/../../etc/passwd", "/files/%2E%2E%2Fbig.bin", "/../etc/passwd"] {
