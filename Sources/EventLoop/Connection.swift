@@ -49,7 +49,7 @@ public final class Connection {
             if handle.readReady {
                 let count = Glibc.read(handle.fd.rawValue, buffer.baseAddress, buffer.count)
                 if count > 0 {
-                    if count < buffer.count { handle.readReady = false }
+                    if count < buffer.count && !handle.peerClosed { handle.readReady = false }
                     return .bytes(count)
                 }
                 if count == 0 { return .closed }

@@ -182,6 +182,7 @@ public final class EventLoop: @unchecked Sendable {
         let flags = event.events
         if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
             handle.readReady = true
+            if flags & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { handle.peerClosed = true }
             handle.resumeRead(.ready)
         }
         if flags & (EPOLLOUT.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {

@@ -32,6 +32,10 @@ final class IOHandle: TimerTarget {
     /// syscall to learn `EAGAIN` (nginx's `rev->ready`). Set by every event, waiter or not, so an
     /// edge that comes while the task waits for something else is not lost.
     var readReady = true
+    /// The peer's FIN (or an error) has been reported (`EPOLLRDHUP`/`HUP`/`ERR`). Edge-triggered
+    /// epoll reports it once, possibly in the same event as the last data: after that, a short read
+    /// must not clear `readReady`, or the EOF would never be read (nginx's `pending_eof`).
+    var peerClosed = false
     /// When the current wait gives up (0: never). See `TimerHeap` for why this is a field.
     var deadline: UInt64 = 0
     /// The deadline of this handle's live heap entry (0: none).
