@@ -46,6 +46,7 @@ public struct CommandLineParser: Sendable {
     func parseStart(_ arguments: [String]) throws(UsageError) -> Configuration {
         var config = Configuration(app: defaultApp)
         let options = Option.startOptions(apps: apps)
+        var flags: [(option: Option, value: String)] = []
         var seen: Set<String> = []
         var index = 0
         while index < arguments.count {
@@ -75,10 +76,21 @@ public struct CommandLineParser: Sendable {
                 value = arguments[index]
                 index += 1
             }
+            flags.append((option, value ?? ""))
+        }
+        // The file first, then the flags on top: a flag overrides the file, and the first flag of a
+        // repeatable option (`--bind`) replaces the file's values instead of adding to them.
+        if let path = flags.last(where: { $0.option.name == "config" })?.value {
+            try ConfigFile.apply(try ConfigFile.read(path), path: path, options: options, to: &config)
+            config.configFile = path
+        }
+        var reset: Set<String> = []
+        for (option, value) in flags where option.name != "config" {
+            if option.repeatable, reset.insert(option.name).inserted { option.reset?(&config) }
             do {
-                try option.apply(&config, value ?? "")
+                try option.apply(&config, value)
             } catch {
-                throw UsageError("invalid value for --\(name): \(error.message)")
+                throw UsageError("invalid value for --\(option.name): \(error.message)")
             }
         }
         return config

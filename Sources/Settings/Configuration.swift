@@ -23,6 +23,8 @@ public struct Configuration: Sendable, Equatable {
     /// HTTP: an idle keep-alive connection is closed after this.
     public var keepaliveTimeout: Duration = .seconds(5)
     public var pidfile: String?
+    /// The file the settings were read from, if any (HUP will re-read it).
+    public var configFile: String?
     /// HTTP: the folder whose files are listed, served and accepted.
     public var root: String?
     /// HTTP: a request head must arrive within this (408, then close).

@@ -9,24 +9,32 @@ public struct Option: Sendable {
     /// May be given more than once (`--bind`).
     public let repeatable: Bool
     let apply: @Sendable (inout Configuration, String) throws(ValueError) -> Void
+    /// For a repeatable option: forget the values given so far (a flag replacing the file's).
+    let reset: (@Sendable (inout Configuration) -> Void)?
 
     init(_ name: String, _ valueName: String?, repeatable: Bool = false, _ help: String,
+         reset: (@Sendable (inout Configuration) -> Void)? = nil,
          apply: @escaping @Sendable (inout Configuration, String) throws(ValueError) -> Void) {
         self.name = name
         self.valueName = valueName
         self.help = help
         self.repeatable = repeatable
+        self.reset = reset
         self.apply = apply
     }
 
     /// The options of `supervisor start`. `apps` are the service names the program knows.
     public static func startOptions(apps: [String]) -> [Option] {
         [
+            Option("config", "FILE", "read settings from FILE (key = value, the long option names); flags override it") { _, value throws(ValueError) in
+                _ = try Values.path(value)
+            },
             Option("workers", "N", "worker processes (default: the number of CPUs)") { config, value throws(ValueError) in
                 config.workers = try Values.integer(value, in: 1...1024)
             },
             Option("bind", "ADDR", repeatable: true,
-                   "listen on HOST:PORT, [IPV6]:PORT or unix:/path; repeat for several (default: the app's)") { config, value throws(ValueError) in
+                   "listen on HOST:PORT, [IPV6]:PORT or unix:/path; repeat for several (default: the app's)",
+                   reset: { $0.binds = [] }) { config, value throws(ValueError) in
                 let address = try Values.address(value)
                 guard !config.binds.contains(address) else { throw ValueError("'\(value)' is given twice") }
                 config.binds.append(address)

@@ -141,3 +141,24 @@ final class StartupTests: XCTestCase {
         XCTAssertTrue(ServerProcess.isAlive(first.pid))
     }
 }
+
+/// `--config` with the real binary.
+final class ConfigFileStartTests: XCTestCase {
+    func testABadConfigFileStopsTheStartNamingFileAndLine() throws {
+        let path = ServerProcess.temporaryDirectory() + "/bad.conf"
+        try "workers = 2\ntimeout = soon\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(["start", "--config", path])
+        XCTAssertEqual(try XCTUnwrap(server.waitForExit()).code, 2)
+        XCTAssertTrue(server.log.contains("\(path):2: invalid value for timeout"), server.log)
+        XCTAssertTrue(server.lines(containing: "worker spawned").isEmpty)
+    }
+
+    func testTheConfigFileIsUsed() throws {
+        let path = ServerProcess.temporaryDirectory() + "/good.conf"
+        try "app = echo\nworkers = 2\nbind = 127.0.0.1:0\nhealth-interval = 0\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(["start", "--config", path])
+        let port = server.port()
+        server.waitForReady(2)
+        XCTAssertEqual(try EchoClient(port: port).echo("configured\n"), "configured\n")
+    }
+}

@@ -59,7 +59,7 @@ final class CommandLineTests: XCTestCase {
 
     func testStartHelpMentionsEveryOption() throws {
         let expected = Option.startOptions(apps: parser.apps).map { "--\($0.name)" }
-        XCTAssertEqual(expected.count, 22)
+        XCTAssertEqual(expected.count, 23)
         XCTAssertTrue(expected.contains("--keepalive-timeout"))
         for arguments in [["start", "--help"], ["start", "-h"], ["start", "--workers", "2", "--help"]] {
             guard case let .help(text) = try parser.parse(arguments) else { return XCTFail("\(arguments) gave no help") }
