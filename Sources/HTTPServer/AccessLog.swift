@@ -60,7 +60,7 @@ public final class AccessLog: @unchecked Sendable {
         var now = time(nil)
         var parts = tm()
         gmtime_r(&now, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let two = HTTPDate.two
         return "\(two(parts.tm_mday))/\(HTTPDate.months[Int(parts.tm_mon)])/\(parts.tm_year + 1900):"
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
     }

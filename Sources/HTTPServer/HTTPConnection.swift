@@ -18,9 +18,8 @@ final class HTTPConnection {
     private var start = 0
     private var end = 0
     private let output = ByteBuffer()
-    /// The head of the request being served, for `100 Continue`.
+    /// The request being served asked for `100 Continue`, and it has not been sent yet.
     private var awaitingContinue = false
-    private var headReceivedAt: UInt64 = 0
 
     static let initialBufferSize = 4096
     static let bodyBufferSize = 64 * 1024
@@ -73,11 +72,11 @@ final class HTTPConnection {
 
     // MARK: Reading
 
-    private enum Failure { case closed, timedOut, draining, cancelled }
+    /// Why no further input came.
+    private enum Failure: Error { case closed, timedOut, draining, cancelled }
 
-    /// The next parser event, reading as needed. `idleRead` marks a read for a new request on an
-    /// otherwise idle connection.
-    private func nextEvent(timeout: Duration) async -> Result<RequestParser.Event, FailureBox> {
+    /// The next parser event, reading as needed, each read waiting up to `timeout`.
+    private func nextEvent(timeout: Duration) async -> Result<RequestParser.Event, Failure> {
         while true {
             let output = parser.parse(UnsafeRawBufferPointer(rebasing: input[start..<end]))
             start += output.consumed
@@ -91,15 +90,13 @@ final class HTTPConnection {
             let free = UnsafeMutableRawBufferPointer(rebasing: input[end...])
             switch await connection.read(into: free, timeout: timeout) {
             case let .bytes(count): end += count
-            case .closed: return .failure(FailureBox(.closed))
-            case .timedOut: return .failure(FailureBox(.timedOut))
-            case .draining: return .failure(FailureBox(.draining))
-            case .cancelled: return .failure(FailureBox(.cancelled))
+            case .closed: return .failure(.closed)
+            case .timedOut: return .failure(.timedOut)
+            case .draining: return .failure(.draining)
+            case .cancelled: return .failure(.cancelled)
             }
         }
     }
-
-    private struct FailureBox: Error { let failure: Failure; init(_ failure: Failure) { self.failure = failure } }
 
     /// Reads the PROXY header that must open the connection. A connection without a valid one is
     /// closed without an answer: nothing trustworthy can be said about who it is from.
@@ -150,9 +147,9 @@ final class HTTPConnection {
             case .success(.body), .success(.needMore):
                 await connection.lingeringClose()  // cannot happen between requests
                 return nil
-            case let .failure(box):
+            case let .failure(failure):
                 // A client that sent part of a head and went silent gets 408; an idle one is just closed.
-                if box.failure == .timedOut && !parser.isIdle {
+                if failure == .timedOut && !parser.isIdle {
                     _ = await write(.text("request timeout\n", status: .requestTimeout), for: nil, keepAlive: false)
                     await connection.lingeringClose()
                 }
@@ -176,8 +173,8 @@ final class HTTPConnection {
         case .success(.end): return nil
         case let .success(.error(error)): throw HTTPServerError(kind: .malformed(error))
         case .success(.head), .success(.needMore): throw HTTPServerError(kind: .closed)  // cannot happen mid-body
-        case let .failure(box):
-            switch box.failure {
+        case let .failure(failure):
+            switch failure {
             case .timedOut: throw HTTPServerError(kind: .timedOut)
             case .cancelled, .draining: throw HTTPServerError(kind: .cancelled)
             case .closed: throw HTTPServerError(kind: .closed)

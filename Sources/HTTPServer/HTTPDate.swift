@@ -14,10 +14,12 @@ public enum HTTPDate {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
+
+    /// `07`, `23`: the two-digit fields of HTTP and log dates.
+    static func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
 
     /// Seconds since the epoch, or nil for anything that is not one of the three HTTP date forms.
     public static func parse(_ text: String) -> Int? {
