@@ -39,11 +39,13 @@ public enum ChannelMessage: Equatable, Sendable {
     case quit(deadline: Instant)
     /// Master → worker: reopen log files (logrotate).
     case reopenLogs
+    /// Worker → master: served its `--max-requests`; replace me (I keep serving until asked to quit).
+    case recycle
 
     public static let maximumSize = 64
 
     private enum Tag: UInt8 {
-        case ready = 1, heartbeat = 2, quit = 3, reopenLogs = 4
+        case ready = 1, heartbeat = 2, quit = 3, reopenLogs = 4, recycle = 5
     }
 
     public func encoded() -> [UInt8] {
@@ -66,6 +68,8 @@ public enum ChannelMessage: Equatable, Sendable {
             field(deadline.nanoseconds)
         case .reopenLogs:
             header(.reopenLogs)
+        case .recycle:
+            header(.recycle)
         }
         return bytes
     }
@@ -96,6 +100,9 @@ public enum ChannelMessage: Equatable, Sendable {
         case .reopenLogs:
             guard fields(0) != nil else { return nil }
             self = .reopenLogs
+        case .recycle:
+            guard fields(0) != nil else { return nil }
+            self = .recycle
         }
     }
 }

@@ -46,7 +46,7 @@ public final class LineEchoService: Service {
             if !carry.isEmpty, let first = memchr(base, 10, count), carry.count + base.distance(to: first) + 1 > limit {
                 return await reject(connection)
             }
-            stats.requests &+= Self.countLines(base, end)
+            stats.served(Self.countLines(base, end))
             spare.append(UnsafeRawBufferPointer(start: base + end, count: count - end))
             let whole = UnsafeRawBufferPointer(start: base, count: end)
             let sent = carry.isEmpty

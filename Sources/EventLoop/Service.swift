@@ -17,10 +17,21 @@ extension Service {
 @LoopActor
 public final class ServiceStats {
     public static let shared = ServiceStats()
-    /// Units of work done (echoed lines, answered requests); services add to it.
-    public var requests: UInt64 = 0
+    /// Units of work done (echoed lines, answered requests); services add to it with `served`.
+    public private(set) var requests: UInt64 = 0
+    /// `--max-requests`: once `requests` reaches it, `onRequestLimit` runs, once.
+    public var requestLimit: UInt64 = .max
+    public var onRequestLimit: (@LoopActor () -> Void)?
     public internal(set) var accepted: UInt64 = 0
     public internal(set) var open: UInt64 = 0
+
+    public func served(_ count: UInt64 = 1) {
+        requests &+= count
+        if requests >= requestLimit, let reached = onRequestLimit {
+            onRequestLimit = nil
+            reached()
+        }
+    }
 
     public func connectionOpened() { accepted &+= 1; open &+= 1 }
     public func connectionClosed() { open &-= 1 }

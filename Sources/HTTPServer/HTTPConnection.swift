@@ -62,6 +62,7 @@ final class HTTPConnection {
                 keepAlive = keepAlive && kept
             }
             let written = await write(response, for: head, keepAlive: keepAlive)
+            ServiceStats.shared.served()
             if let log = service.accessLog { record(request, response, started: started, in: log) }
             guard written, keepAlive else {
                 if keepAlive == false { await connection.lingeringClose() }

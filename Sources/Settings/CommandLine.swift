@@ -43,7 +43,8 @@ public struct CommandLineParser: Sendable {
         }
     }
 
-    func parseStart(_ arguments: [String]) throws(UsageError) -> Configuration {
+    /// The options of `start` (the arguments after it): the config file, then the flags on top.
+    public func parseStart(_ arguments: [String]) throws(UsageError) -> Configuration {
         var config = Configuration(app: defaultApp)
         let options = Option.startOptions(apps: apps)
         var flags: [(option: Option, value: String)] = []

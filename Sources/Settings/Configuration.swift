@@ -46,6 +46,12 @@ public struct Configuration: Sendable, Equatable {
     /// HTTP: uploads in progress across all workers; past it, 503 with Retry-After.
     public var maxUploads: Int = 100
     public var logFormat: LogFormat = .logfmt
+    /// Where the master and its workers log (stderr redirected to it); nil: stderr as inherited.
+    public var logFile: String?
+    /// A worker that served this many requests (plus a random 0...`maxRequestsJitter`) is replaced,
+    /// readiness-gated; 0 means never.
+    public var maxRequests = 0
+    public var maxRequestsJitter = 0
 
     public init(app: String) { self.app = app }
 

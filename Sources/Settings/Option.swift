@@ -105,6 +105,15 @@ public struct Option: Sendable {
             Option("pidfile", "PATH", "write the master's pid here; refuse to start if it names a live process") { config, value throws(ValueError) in
                 config.pidfile = try Values.path(value)
             },
+            Option("max-requests", "N", "replace a worker after it served N requests (plus jitter); 0: never (default 0)") { config, value throws(ValueError) in
+                config.maxRequests = try Values.integer(value, in: 0...1_000_000_000_000)
+            },
+            Option("max-requests-jitter", "N", "add a random 0...N to each worker's --max-requests, so workers do not all recycle at once (default 0)") { config, value throws(ValueError) in
+                config.maxRequestsJitter = try Values.integer(value, in: 0...1_000_000_000_000)
+            },
+            Option("log-file", "PATH", "write the log here instead of stderr; reopened on USR1 (logrotate)") { config, value throws(ValueError) in
+                config.logFile = try Values.path(value)
+            },
             Option("log-format", "FORMAT", "logfmt or json (default logfmt)") { config, value throws(ValueError) in
                 config.logFormat = Configuration.LogFormat(rawValue: try Values.choice(value, from: Configuration.LogFormat.allCases.map(\.rawValue))) ?? .logfmt
             },

@@ -40,12 +40,31 @@ public struct Listeners {
 
     public var descriptors: [FileDescriptor] { all.map(\.fd) }
 
+    /// A reload's new `bind` list: binds the addresses that are new (all or none, so a failure
+    /// leaves everything as it was), keeps the sockets of the ones that stay (their queues are never
+    /// touched), and takes out the ones no longer listed. Their sockets are returned, not closed:
+    /// the caller closes its copy, and the kernel closes the socket once the old workers, which
+    /// hold their own copies, have drained and exited.
+    public mutating func update(to addresses: [SocketAddress], backlog: Int32) throws(SystemError) -> (added: [Listener], removed: [Listener]) {
+        let existing = Set(all.map(\.configured))
+        let fresh = try Listeners.bind(addresses.filter { !existing.contains($0) }, backlog: backlog)
+        let wanted = Set(addresses)
+        let removed = all.filter { !wanted.contains($0.configured) }
+        var byAddress: [SocketAddress: Listener] = [:]
+        for listener in all + fresh.all { byAddress[listener.configured] = listener }
+        all = addresses.compactMap { byAddress[$0] }
+        return (fresh.all, removed)
+    }
+
+    /// Closes one socket taken out by `update`, and removes its file if it is a unix socket.
+    public static func close(_ listener: Listener) {
+        listener.fd.close()
+        if case let .unix(path) = listener.configured { _ = unlink(path) }
+    }
+
     /// Closes every socket, and removes the files of unix sockets we created.
     public mutating func closeAll() {
-        for listener in all {
-            listener.fd.close()
-            if case let .unix(path) = listener.configured { _ = unlink(path) }
-        }
+        for listener in all { Listeners.close(listener) }
         all = []
     }
 }

@@ -11,12 +11,20 @@ import Settings
 /// signalfd, so no code ever runs in signal context. Each turn of the loop does, in this order:
 /// reap → shutdown → reload → reopen logs → scale → timeouts and respawns → health.
 public final class Master {
-    /// Runs in the forked child and never returns.
-    public typealias WorkerMain = (WorkerLaunch) -> Never
+    /// Runs in the forked child, with the configuration of the worker's generation; never returns.
+    public typealias WorkerMain = (WorkerLaunch, Configuration) -> Never
+    /// Reads the configuration again (the file, then the same flags on top), for SIGHUP.
+    public typealias ConfigurationLoader = () throws(UsageError) -> Configuration
 
-    let config: Configuration
-    let logger: Logger
+    /// The configuration in force: the one new workers are started with. A reload replaces it.
+    var config: Configuration
+    var logger: Logger
     let workerMain: WorkerMain
+    let loadConfiguration: ConfigurationLoader?
+    let startedAt = Instant.now
+    /// A start, reload or upgrade whose generation is not yet fully serving: logged (and told to
+    /// systemd) once it is.
+    var settling: (cause: String, since: Instant)?
     var table: WorkerTable
     var listeners = Listeners()
     var channels: [ProcessID: FileDescriptor] = [:]
@@ -35,16 +43,27 @@ public final class Master {
     /// The signals the master handles; all are blocked and read from the signalfd.
     static let handledSignals: [Signal] = [.interrupt, .terminate, .quit, .hangup, .user1, .user2, .ttyInput, .ttyOutput, .child]
 
-    public init(config: Configuration, logger: Logger, workerMain: @escaping WorkerMain) {
+    /// `config.binds` must be resolved (an app's default address filled in) by the caller, and so
+    /// must the configurations `loadConfiguration` returns.
+    public init(config: Configuration, logger: Logger, loadConfiguration: ConfigurationLoader? = nil, workerMain: @escaping WorkerMain) {
         self.config = config
         self.logger = logger
+        self.loadConfiguration = loadConfiguration
         self.workerMain = workerMain
         table = WorkerTable(workers: config.workers, policy: .init(timeout: config.timeout, gracefulTimeout: config.gracefulTimeout))
         health = HealthReporter(interval: config.healthInterval, now: .now)
     }
 
     /// Runs until shutdown; returns the process exit code.
-    public func run(addresses: [SocketAddress]) -> CInt {
+    public func run() -> CInt {
+        if let path = config.logFile {
+            do {
+                try LogFile.redirectStandardError(to: path)
+            } catch {
+                logger.error("cannot open log file", ("error", LogValue(error)))
+                return 1
+            }
+        }
         do {
             try SignalSet(Self.handledSignals).block()
             SignalDisposition.ignore([.pipe])
@@ -74,7 +93,7 @@ public final class Master {
             self.pidfile = pidfile
         }
         do {
-            listeners = try Listeners.bind(addresses, backlog: config.backlog)
+            listeners = try Listeners.bind(config.binds, backlog: config.backlog)
         } catch {
             logger.error("cannot listen", ("error", LogValue(error)))
             return 1
@@ -90,6 +109,7 @@ public final class Master {
             }
         }
         logger.info("master started", ("pid", LogValue(Process.id)), ("workers", LogValue(config.workers)), ("app", .string(config.app)))
+        settling = ("start", startedAt)
         perform(table.tick(now: .now))
         while exitCode == nil { turn() }
         listeners.closeAll()
@@ -137,7 +157,16 @@ public final class Master {
         let scaleBy = pending.filter { $0 == .ttyInput }.count - pending.filter { $0 == .ttyOutput }.count
         if scaleBy != 0 { scale(by: scaleBy, now: now) }
         perform(table.tick(now: .now))
+        announceIfSettled()
         health.reportIfDue(table, now: .now, logger: logger)
+    }
+
+    /// Once a start or reload has fully taken effect: one line saying so, with the time it took.
+    private func announceIfSettled() {
+        guard let current = settling, table.isSettled else { return }
+        settling = nil
+        logger.info("generation ready", ("generation", LogValue(table.generation)), ("workers", LogValue(table.desired)),
+                    ("elapsed_ms", LogValue(Instant.now.since(current.since).milliseconds)), ("cause", .string(current.cause)))
     }
 
     private func reapChildren() {
@@ -211,23 +240,95 @@ public final class Master {
                 perform(table.ready(pid: pid, now: .now))
             case let .message(.heartbeat(stats)):
                 table.heartbeat(pid: pid, stats: stats, now: .now)
+            case .message(.recycle):
+                if let worker = table.workers[pid], worker.isServing, !worker.recycling {
+                    logger.info("recycling worker", ("pid", LogValue(pid)), ("slot", LogValue(worker.slot)), ("reason", "max-requests"))
+                    perform(table.recycle(pid: pid, now: .now))
+                }
             case .message(.quit), .message(.reopenLogs):
                 logger.warn("unexpected channel message from worker", ("pid", LogValue(pid)))
             }
         }
     }
 
-    private func reload(now: Instant) {
+    /// Why a reload did not happen; the running configuration and workers stay as they were.
+    public struct ReloadRefused: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// HUP (or `supervisor reload`): read the configuration again and, if it is valid, start a new
+    /// generation of workers with it. Returns the new generation.
+    @discardableResult
+    func reload(now: Instant) -> Result<Int, ReloadRefused> {
         guard case .serving = table.phase else {
-            logger.warn("reload ignored: shutting down", ("signal", "HUP"))
-            return
+            logger.warn("reload ignored: shutting down")
+            return .failure(ReloadRefused(description: "the master is shutting down"))
         }
-        let actions = table.reload(now: now)
-        logger.info("reloading: replacing every worker", ("generation", LogValue(table.generation)))
+        var workers: Int?
+        if let loadConfiguration {
+            let fresh: Configuration
+            do {
+                fresh = try loadConfiguration()
+            } catch {
+                logger.error("reload rejected: the configuration is invalid; the running one stays in force", ("error", .string(error.message)))
+                return .failure(ReloadRefused(description: error.message))
+            }
+            if let refusal = apply(fresh) { return .failure(refusal) }
+            workers = config.workers
+        }
+        settling = ("reload", now)
+        let actions = table.reload(now: now, workers: workers)
+        logger.info("reloading: replacing every worker", ("generation", LogValue(table.generation)), ("workers", LogValue(table.desired)))
         perform(actions)
+        return .success(table.generation)
+    }
+
+    /// Makes `fresh` the configuration in force: binds added addresses (or refuses the whole
+    /// reload if one cannot be bound), takes out removed ones, and updates what the master itself
+    /// uses. Everything else reaches the workers by their being started with it.
+    private func apply(_ fresh: Configuration) -> ReloadRefused? {
+        var fresh = fresh
+        if fresh.pidfile != config.pidfile {
+            logger.warn("a new pidfile takes effect at the next start or binary upgrade", ("pidfile", .string(config.pidfile ?? "none")))
+            fresh.pidfile = config.pidfile
+        }
+        if fresh.logFile != config.logFile, let path = fresh.logFile {
+            do {
+                try LogFile.redirectStandardError(to: path)
+            } catch {
+                logger.error("reload rejected: cannot open the new log file", ("error", LogValue(error)))
+                return ReloadRefused(description: "cannot open log file: \(error)")
+            }
+        }
+        let change: (added: [Listeners.Listener], removed: [Listeners.Listener])
+        do {
+            change = try listeners.update(to: fresh.binds, backlog: fresh.backlog)
+        } catch {
+            logger.error("reload rejected: cannot listen on a new address; the running configuration stays in force", ("error", LogValue(error)))
+            return ReloadRefused(description: "cannot listen: \(error)")
+        }
+        for listener in change.added { logger.info("listening", ("addr", LogValue(listener.bound))) }
+        for listener in change.removed {
+            // Old workers hold their own copies and keep accepting until they have drained.
+            logger.info("no longer listening", ("addr", LogValue(listener.bound)))
+            Listeners.close(listener)
+        }
+        table.policy.timeout = fresh.timeout
+        table.policy.gracefulTimeout = fresh.gracefulTimeout
+        if fresh.healthInterval != config.healthInterval { health = HealthReporter(interval: fresh.healthInterval, now: .now) }
+        logger.format = fresh.logFormat == .json ? .json : .logfmt
+        config = fresh
+        return nil
     }
 
     private func reopenLogs() {
+        if let path = config.logFile {
+            do {
+                try LogFile.redirectStandardError(to: path)
+            } catch {
+                logger.error("cannot reopen log file; still writing to the old one", ("error", LogValue(error)))
+            }
+        }
         logger.info("reopening logs", ("signal", "USR1"))
         for channel in channels.values { _ = try? ChannelIO.send(.reopenLogs, on: channel) }
     }
@@ -303,7 +404,7 @@ public final class Master {
             keep.insert(workerEnd.rawValue)
             FileDescriptor.closeAll(except: keep)
             workerMain(WorkerLaunch(slot: slot, generation: generation, masterPID: masterPID,
-                                    channel: workerEnd, listeners: listeners.descriptors, shared: shared, seat: seat))
+                                    channel: workerEnd, listeners: listeners.descriptors, shared: shared, seat: seat), config)
         }
         workerEnd.close()
         channels[pid] = masterEnd

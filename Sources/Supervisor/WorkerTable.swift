@@ -51,7 +51,7 @@ public struct WorkerTable {
     }
 
     public enum QuitReason: String, Sendable {
-        case shutdown, reload, scaleDown = "scale-down"
+        case shutdown, reload, scaleDown = "scale-down", recycle = "max-requests"
     }
 
     public struct Worker: Equatable, Sendable {
@@ -63,6 +63,9 @@ public struct WorkerTable {
         public internal(set) var readyAt: Instant?
         public internal(set) var lastSeen: Instant
         public internal(set) var stats = WorkerStats()
+        /// It served its `--max-requests`: a successor is started in its slot, and it retires once
+        /// that one is ready.
+        public internal(set) var recycling = false
 
         public var isServing: Bool { state == .booting || state == .ready }
     }
@@ -119,7 +122,8 @@ public struct WorkerTable {
         var spawnRequested = false
     }
 
-    public let policy: Policy
+    /// Settable so a reload's new timeouts apply from the next deadline computed.
+    public var policy: Policy
     public private(set) var phase: Phase = .serving
     public private(set) var generation = 1
     public private(set) var workers: [ProcessID: Worker] = [:]
@@ -222,15 +226,40 @@ public struct WorkerTable {
     }
 
     /// SIGHUP: a new generation replaces every worker, each old one retiring only once its
-    /// successor is ready.
-    public mutating func reload(now: Instant) -> [Action] {
+    /// successor is ready. `workers`, when given, is the new slot count (a reloaded config), set
+    /// before anything is spawned so no worker is started for a slot about to go.
+    public mutating func reload(now: Instant, workers count: Int? = nil) -> [Action] {
         guard case .serving = phase else { return [] }
         generation += 1
+        if let count, count >= 1, count != slots.count {
+            if count > slots.count {
+                slots.append(contentsOf: repeatElement(Slot(), count: count - slots.count))
+            } else {
+                slots.removeLast(slots.count - count)
+            }
+        }
         for index in slots.indices where !slots[index].spawnRequested {
             slots[index].nextSpawnAt = nil
             slots[index].crashStreak = 0
         }
         return reconcile(now: now)
+    }
+
+    /// A worker reached its `--max-requests`: replace it like a reload replaces a generation, its
+    /// successor first. Ignored for a worker that is not serving, or while shutting down.
+    public mutating func recycle(pid: ProcessID, now: Instant) -> [Action] {
+        guard case .serving = phase, let worker = workers[pid], worker.isServing, !worker.recycling else { return [] }
+        workers[pid]?.recycling = true
+        return reconcile(now: now)
+    }
+
+    /// True when every slot is served by a ready worker of the current generation and no older or
+    /// recycling worker still serves: a start, reload or recycle has fully taken effect.
+    public var isSettled: Bool {
+        guard case .serving = phase else { return false }
+        let serving = workers.values.filter(\.isServing)
+        guard serving.allSatisfy({ $0.generation == generation && $0.state == .ready && !$0.recycling && $0.slot < slots.count }) else { return false }
+        return Set(serving.map(\.slot)).count == slots.count
     }
 
     /// TTIN / TTOU. Never below one worker. Returns nil when the change was refused.
@@ -361,7 +390,7 @@ public struct WorkerTable {
 
         for slot in slots.indices {
             let serving = workers.values.filter { $0.slot == slot && $0.isServing }
-            let current = serving.filter { $0.generation == generation }
+            let current = serving.filter { $0.generation == generation && !$0.recycling }
             // A killed current worker still holds its slot until it is reaped: the back-off for
             // its death is decided then, so a kill-and-respawn loop backs off like a crash loop.
             let awaitingReap = workers.values.contains { $0.slot == slot && $0.generation == generation && $0.state.isKilled }
@@ -371,8 +400,8 @@ public struct WorkerTable {
                 actions.append(.spawn(slot: slot, generation: generation))
                 slots[slot].spawnRequested = true
             } else if current.contains(where: { $0.state == .ready }) {
-                for old in serving where old.generation < generation {
-                    actions.append(retire(old.pid, now: now, reason: .reload))
+                for old in serving where old.generation < generation || old.recycling {
+                    actions.append(retire(old.pid, now: now, reason: old.recycling ? .recycle : .reload))
                 }
             }
         }

@@ -1,3 +1,4 @@
+import Channel
 import Glibc
 import Logging
 import Posix
@@ -31,20 +32,37 @@ public enum SupervisorMain {
             try? FileDescriptor.standardOutput.writeAll("\(programName) \(version)\n")
             exit(0)
         case let .start(config):
-            exit(start(config, apps: apps))
+            exit(start(config, parser: parser, arguments: arguments, apps: apps))
         }
     }
 
-    static func start(_ config: Configuration, apps: [App]) -> CInt {
+    static func start(_ config: Configuration, parser: CommandLineParser, arguments: [String], apps: [App]) -> CInt {
         let logger = Logger(format: config.logFormat == .json ? .json : .logfmt)
-        guard let app = apps.first(where: { $0.name == config.app }) else {
+        guard let config = resolved(config, apps: apps) else {
             logger.error("unknown app", ("app", .string(config.app)))
             return 2
         }
-        let addresses = config.binds.isEmpty ? [app.defaultBind] : config.binds
-        let master = Master(config: config, logger: logger) { launch in
+        // HUP reads the file again and lays the same flags on top, exactly as at start.
+        let startArguments = Array(arguments.dropFirst())
+        let load: Master.ConfigurationLoader = { () throws(UsageError) in
+            let fresh = try parser.parseStart(startArguments)
+            guard let fresh = resolved(fresh, apps: apps) else { throw UsageError("unknown app '\(fresh.app)'") }
+            return fresh
+        }
+        let master = Master(config: config, logger: logger, loadConfiguration: load) { launch, config in
+            let logger = Logger(format: config.logFormat == .json ? .json : .logfmt)
+            guard let app = apps.first(where: { $0.name == config.app }) else { Process.exitImmediately(WorkerExitCode.bootFailure) }
             Worker.run(launch, config: config, logger: logger, makeService: app.makeService(config))
         }
-        return master.run(addresses: addresses)
+        return master.run()
+    }
+
+    /// The configuration with the app's default address filled in when no `bind` is given; nil
+    /// for an app this program does not have.
+    static func resolved(_ config: Configuration, apps: [App]) -> Configuration? {
+        guard let app = apps.first(where: { $0.name == config.app }) else { return nil }
+        var config = config
+        if config.binds.isEmpty { config.binds = [app.defaultBind] }
+        return config
     }
 }

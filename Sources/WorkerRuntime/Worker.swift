@@ -88,6 +88,7 @@ public final class Worker {
             Process.exitImmediately(WorkerExitCode.bootFailure)
         }
         self.acceptor = acceptor
+        limitRequests()
         send(.ready)
         scheduleHeartbeat()
     }
@@ -147,8 +148,8 @@ public final class Worker {
             case let .message(.quit(deadline)):
                 drain(deadline: deadline, reason: "quit")
             case .message(.reopenLogs):
-                service?.reopenLogs()  // the service's own files (access log); our log is stderr
-            case .message(.ready), .message(.heartbeat):
+                reopenLogs()
+            case .message(.ready), .message(.heartbeat), .message(.recycle):
                 logger.warn("unexpected channel message from master")
             }
         }
@@ -178,6 +179,34 @@ public final class Worker {
                 self.scheduleHeartbeat()
             }
         }
+    }
+
+    // MARK: Recycling and logs
+
+    /// `--max-requests`: past the limit (plus this worker's own jitter, so a generation started
+    /// together does not recycle together), ask the master for a successor and keep serving until
+    /// it is ready and we are asked to quit.
+    private func limitRequests() {
+        guard config.maxRequests > 0 else { return }
+        let jitter = config.maxRequestsJitter > 0 ? Int.random(in: 0...config.maxRequestsJitter) : 0
+        let limit = UInt64(config.maxRequests) + UInt64(jitter)
+        ServiceStats.shared.requestLimit = limit
+        ServiceStats.shared.onRequestLimit = { [unowned self] in
+            logger.info("max requests reached; asking to be replaced", ("requests", LogValue(ServiceStats.shared.requests)), ("limit", LogValue(limit)))
+            send(.recycle)
+        }
+    }
+
+    /// USR1, relayed by the master: our log file (stderr) and the service's own (access log).
+    private func reopenLogs() {
+        if let path = config.logFile {
+            do {
+                try LogFile.redirectStandardError(to: path)
+            } catch {
+                logger.error("cannot reopen log file; still writing to the old one", ("error", LogValue(error)))
+            }
+        }
+        service?.reopenLogs()
     }
 
     // MARK: Draining

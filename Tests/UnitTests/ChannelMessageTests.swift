@@ -16,6 +16,7 @@ final class ChannelMessageTests: XCTestCase {
             .quit(deadline: Instant(nanoseconds: 0)),
             .quit(deadline: Instant(nanoseconds: .max)),
             .reopenLogs,
+            .recycle,
         ]
     }
 

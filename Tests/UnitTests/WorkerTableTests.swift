@@ -345,6 +345,57 @@ final class WorkerTableTests: XCTestCase {
         XCTAssertEqual(table.ready(pid: 200, now: at(.seconds(6))), [.quit(pid: 100, deadline: at(.seconds(6)) + graceful, reason: .reload)])
     }
 
+    func testReloadWithFewerWorkersSpawnsOnlyTheRemainingSlotsAndRetiresTheRest() throws {
+        var table = readyTable(workers: 3)
+        let now = at(.seconds(1))
+        let actions = table.reload(now: now, workers: 1)
+        XCTAssertEqual(spawns(actions), [.spawn(slot: 0, generation: 2)], "no worker is started for a slot about to go")
+        XCTAssertEqual(actions.filter { if case .quit = $0 { true } else { false } },
+                       [.quit(pid: 101, deadline: now + graceful, reason: .scaleDown), .quit(pid: 102, deadline: now + graceful, reason: .scaleDown)])
+        XCTAssertEqual(table.desired, 1)
+        table.spawned(pid: 200, slot: 0, generation: 2, now: now)
+        XCTAssertFalse(table.isSettled)
+        XCTAssertEqual(table.ready(pid: 200, now: at(.seconds(2))), [.quit(pid: 100, deadline: at(.seconds(2)) + graceful, reason: .reload)])
+        XCTAssertTrue(table.isSettled, "one ready worker of generation 2 and nothing older serving")
+    }
+
+    func testReloadWithMoreWorkersSpawnsEverySlotOfTheNewGenerationOnce() {
+        var table = readyTable(workers: 1)
+        XCTAssertEqual(table.reload(now: at(.seconds(1)), workers: 3),
+                       [.spawn(slot: 0, generation: 2), .spawn(slot: 1, generation: 2), .spawn(slot: 2, generation: 2)])
+    }
+
+    func testRecycledWorkerServesUntilItsSuccessorIsReadyThenRetires() throws {
+        var table = readyTable(workers: 2)
+        XCTAssertTrue(table.isSettled)
+        let now = at(.seconds(1))
+        XCTAssertEqual(table.recycle(pid: 101, now: now), [.spawn(slot: 1, generation: 1)])
+        XCTAssertEqual(table.recycle(pid: 101, now: now), [], "asking twice changes nothing")
+        XCTAssertFalse(table.isSettled)
+        table.spawned(pid: 300, slot: 1, generation: 1, now: now)
+        XCTAssertEqual(table.tick(now: at(.seconds(2))), [])
+        XCTAssertEqual(try state(table, 101), .ready, "still serving: its successor is not ready")
+        XCTAssertEqual(table.ready(pid: 300, now: at(.seconds(3))), [.quit(pid: 101, deadline: at(.seconds(3)) + graceful, reason: .recycle)])
+        XCTAssertTrue(table.isSettled)
+        let (report, actions) = table.reaped(pid: 101, status: .exited(code: 0), now: at(.seconds(4)))
+        XCTAssertEqual(try XCTUnwrap(report).cause, .retired)
+        XCTAssertEqual(actions, [])
+        XCTAssertEqual(table.restarts, 0, "a recycle is not a restart")
+    }
+
+    func testRecycleIsIgnoredWhileShuttingDown() {
+        var table = readyTable(workers: 1)
+        _ = table.shutdown(.graceful, now: at(.seconds(1)))
+        XCTAssertEqual(table.recycle(pid: 100, now: at(.seconds(1))), [])
+    }
+
+    func testPolicyChangesApplyToTheNextDeadline() throws {
+        var table = readyTable(workers: 1)
+        table.policy.timeout = .seconds(2)
+        XCTAssertEqual(table.nextDeadline, t0 + .seconds(2))
+        XCTAssertEqual(kills(table.tick(now: at(.seconds(2)))), [.kill(pid: 100, reason: .timeout)])
+    }
+
     func testRetiringWorkerThatOverstaysIsKilled() throws {
         var table = readyTable(workers: 1)
         _ = table.reload(now: t0)
