@@ -73,7 +73,7 @@ public struct Logger: Sendable {
         }
     }
 
-    static func jsonString(_ text: String) -> String { "\"" + escaped(text) + "\"" }
+    public static func jsonString(_ text: String) -> String { "\"" + escaped(text) + "\"" }
 
     private static func escaped(_ text: String) -> String {
         var result = ""

@@ -71,6 +71,20 @@ public enum Process {
         return Glibc.kill(pid, 0) == 0 || Errno.current.rawValue == EPERM
     }
 
+    /// True once `pid` has exited, even while it waits as a zombie for a parent that is not us to
+    /// reap it (`kill(pid, 0)` still succeeds then): its state in `/proc/PID/stat` is `Z`.
+    public static func hasExited(_ pid: ProcessID) -> Bool {
+        guard isAlive(pid) else { return true }
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return !isAlive(pid) }
+        defer { _ = Glibc.close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        // "PID (COMM) STATE ...": COMM may hold spaces and parentheses, so look after the last ')'.
+        guard count > 0, let close = buffer[..<count].lastIndex(of: UInt8(ascii: ")")), close + 2 < count else { return false }
+        return buffer[close + 2] == UInt8(ascii: "Z")
+    }
+
     /// `prctl(PR_SET_PDEATHSIG)`: the kernel sends `signal` to this process when its parent dies.
     public static func setParentDeathSignal(_ signal: Signal) throws(SystemError) {
         _ = try syscall("prctl") { clinux_set_parent_death_signal(signal.rawValue) }

@@ -31,6 +31,22 @@ public enum Socket {
         }
     }
 
+    /// A blocking, `CLOEXEC` stream connection to `address` (for short command-line exchanges,
+    /// such as `supervisor status` talking to the master's control socket).
+    public static func connect(to address: SocketAddress) throws(SystemError) -> FileDescriptor {
+        let raw = try syscall("socket") { socket(address.family, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0) }
+        let fd = FileDescriptor(rawValue: raw)
+        do {
+            _ = try address.withSockAddr { (pointer, length) throws(SystemError) in
+                try syscall("connect") { Glibc.connect(raw, pointer, length) }
+            }
+            return fd
+        } catch {
+            fd.close()
+            throw error.on(address.description)
+        }
+    }
+
     /// A unix socket file whose server is gone refuses connections: remove it so `bind` can succeed.
     /// A file that is not a socket, or a socket that still accepts, is left alone (bind then fails
     /// with `EADDRINUSE`, which names the path).

@@ -1,8 +1,25 @@
 /// What the command line asked for.
 public enum Command: Equatable, Sendable {
     case start(Configuration)
+    /// `status`, `reload`, `stop`, `scale`: talk to a running master.
+    case control(ControlRequest)
     case help(String)
     case version
+}
+
+/// A command for a running master, and how to find it.
+public struct ControlRequest: Equatable, Sendable {
+    public var command: ControlCommand
+    /// The master's pidfile; its control socket is beside it.
+    public var pidfile: String
+    /// `stop`: how long to wait for the master to be gone.
+    public var timeout: Duration
+
+    public init(command: ControlCommand, pidfile: String, timeout: Duration = .seconds(60)) {
+        self.command = command
+        self.pidfile = pidfile
+        self.timeout = timeout
+    }
 }
 
 /// A command line that cannot be obeyed: one short line, naming the culprit. Exit code 2.
@@ -34,6 +51,9 @@ public struct CommandLineParser: Sendable {
         case "start":
             if rest.contains("--help") || rest.contains("-h") { return .help(startHelp) }
             return .start(try parseStart(rest))
+        case "status", "reload", "stop", "scale":
+            if rest.contains("--help") || rest.contains("-h") { return .help(controlHelp) }
+            return .control(try parseControl(subcommand, rest))
         case "--help", "-h", "help":
             return .help(mainHelp)
         case "--version", "version":
@@ -97,6 +117,94 @@ public struct CommandLineParser: Sendable {
         return config
     }
 
+    /// `status [--json]`, `reload`, `stop [--timeout D]`, `scale +N|-N|N`, each with `--pidfile
+    /// PATH` or `--config FILE` (whose `pidfile` is used) to find the master.
+    func parseControl(_ name: String, _ arguments: [String]) throws(UsageError) -> ControlRequest {
+        var pidfile: String?
+        var configPath: String?
+        var json = false
+        var timeout = Duration.seconds(60)
+        var target: ControlCommand.ScaleTarget?
+        var index = 0
+        func value(_ flag: String, _ inline: String?) throws(UsageError) -> String {
+            if let inline { return inline }
+            guard index < arguments.count else { throw UsageError("option '\(flag)' needs a value") }
+            index += 1
+            return arguments[index - 1]
+        }
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            var flag = argument
+            var inline: String?
+            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+                flag = String(argument[..<equals])
+                inline = String(argument[argument.index(after: equals)...])
+            }
+            switch flag {
+            case "--pidfile":
+                pidfile = try value(flag, inline)
+            case "--config":
+                configPath = try value(flag, inline)
+            case "--json" where name == "status" && inline == nil:
+                json = true
+            case "--timeout" where name == "stop":
+                let text = try value(flag, inline)
+                do {
+                    timeout = try Values.duration(text)
+                } catch {
+                    throw UsageError("invalid value for --timeout: \(error.message)")
+                }
+            default:
+                if name == "scale", target == nil, !argument.hasPrefix("--") {
+                    guard let parsed = ControlCommand.ScaleTarget(parsing: argument) else {
+                        throw UsageError("scale needs +N, -N or N (at most 1024), got '\(argument)'")
+                    }
+                    target = parsed
+                } else {
+                    throw UsageError("unexpected argument '\(argument)' for '\(name)' (see '\(programName) \(name) --help')")
+                }
+            }
+        }
+        if pidfile == nil, let configPath {
+            pidfile = try parseStart(["--config", configPath]).pidfile
+            if pidfile == nil { throw UsageError("\(configPath) sets no pidfile: give --pidfile PATH") }
+        }
+        guard let pidfile else { throw UsageError("'\(name)' finds the master by its pidfile: give --pidfile PATH or --config FILE") }
+        let command: ControlCommand
+        switch name {
+        case "status": command = .status(json: json)
+        case "reload": command = .reload
+        case "stop": command = .stop
+        default:
+            guard let target else { throw UsageError("scale needs +N, -N or N") }
+            command = .scale(target)
+        }
+        return ControlRequest(command: command, pidfile: pidfile, timeout: timeout)
+    }
+
+    public var controlHelp: String {
+        """
+        usage: \(programName) status [--json] (--pidfile PATH | --config FILE)
+               \(programName) reload          (--pidfile PATH | --config FILE)
+               \(programName) stop [--timeout DURATION] (--pidfile PATH | --config FILE)
+               \(programName) scale +N|-N|N   (--pidfile PATH | --config FILE)
+
+        Talk to a running master through its control socket, beside its pidfile (supervisor.pid →
+        supervisor.sock). --config FILE uses the file's pidfile setting.
+
+          status    master pid, uptime, generation, and per worker: pid, age, requests, open
+                    connections, RSS, last heartbeat; --json for machines
+          reload    read the configuration again and replace every worker (like SIGHUP); an
+                    invalid configuration is refused with the error, and nothing changes
+          stop      graceful shutdown (like SIGTERM); waits until the master is gone (--timeout,
+                    default 60s) and removes a pidfile it left
+          scale     add (+N) or remove (-N) workers, or set the count (N)
+
+        exit status: 0 done; 1 no master running, or it refused; 2 usage; 3 stop timed out
+        """
+    }
+
     public var mainHelp: String {
         """
         usage: \(programName) <command> [options]
@@ -106,6 +214,10 @@ public struct CommandLineParser: Sendable {
 
         commands:
           start     run the master and its workers in the foreground
+          status    show a running master and its workers (--json for machines)
+          reload    re-read the configuration and replace every worker
+          stop      stop a running master gracefully and wait for it
+          scale     add or remove workers: +N, -N, or N
           help      show this text
           version   print the version
 

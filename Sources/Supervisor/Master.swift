@@ -35,6 +35,8 @@ public final class Master {
     /// Counters shared with every worker, mapped before the first fork; a seat per live worker.
     var shared: SharedCounters?
     var freeSeats: [Int] = []
+    /// `supervisor status|reload|stop|scale` connect here (beside the pidfile; none without one).
+    var control: ControlServer?
     var seats: [ProcessID: Int] = [:]
     /// Enough for the largest worker count twice over (a reload runs two generations) and workers
     /// still draining from earlier reloads.
@@ -99,12 +101,23 @@ public final class Master {
             return 1
         }
         for listener in listeners.all { logger.info("listening", ("addr", LogValue(listener.bound))) }
+        if let path = config.pidfile {
+            let socketPath = ControlCommand.socketPath(forPidfile: path)
+            do {
+                control = try ControlServer(path: socketPath)
+            } catch {
+                logger.error("cannot create the control socket", ("error", LogValue(error)))
+                listeners.closeAll()
+                return 1
+            }
+        }
         if let pidfile {
             do {
                 try pidfile.write()
             } catch {
                 logger.error("cannot write pidfile", ("error", LogValue(error)))
                 listeners.closeAll()
+                control?.close()
                 return 1
             }
         }
@@ -114,6 +127,7 @@ public final class Master {
         while exitCode == nil { turn() }
         listeners.closeAll()
         for channel in channels.values { channel.close() }
+        control?.close()
         pidfile?.remove()
         let code = exitCode ?? 1
         logger.info("master exiting", ("code", LogValue(code)))
@@ -125,9 +139,9 @@ public final class Master {
     private func turn() {
         var watched = [signals?.fd].compactMap { $0 }
         watched += channels.values
-        let wait = table.nextDeadline.map { $0.since(.now) }
-        let healthWait = health.nextAt.map { $0.since(.now) }
-        let timeout = [wait, healthWait].compactMap { $0 }.min()
+        watched += control?.descriptors ?? []
+        let deadlines = [table.nextDeadline, health.nextAt, control?.nextDeadline].compactMap { $0 }
+        let timeout = deadlines.min().map { $0.since(.now) }
         let readable: [FileDescriptor]
         do {
             readable = try Poll.waitReadable(watched, timeout: timeout)
@@ -150,6 +164,7 @@ public final class Master {
             perform(table.shutdown(mode, now: now))
         }
         if pending.contains(.hangup) { reload(now: now) }
+        control?.serve(readable: readableSet, now: now) { answer($0) }
         if pending.contains(.user1) { reopenLogs() }
         if pending.contains(.user2) {
             logger.warn("binary upgrade (USR2) is not supported yet; ignoring", ("signal", "USR2"))
@@ -333,19 +348,22 @@ public final class Master {
         for channel in channels.values { _ = try? ChannelIO.send(.reopenLogs, on: channel) }
     }
 
-    private func scale(by delta: Int, now: Instant) {
+    @discardableResult
+    func scale(by delta: Int, now: Instant) -> Bool {
         let before = table.desired
         guard let actions = table.scale(by: delta, now: now) else {
-            logger.warn("scale refused", ("from", LogValue(before)), ("by", LogValue(delta)), ("reason", before + delta < 1 ? "at least one worker" : "shutting down"))
-            return
+            let reason = before + delta < 1 ? "at least one worker" : before + delta > 1024 ? "at most 1024 workers" : "shutting down"
+            logger.warn("scale refused", ("from", LogValue(before)), ("by", LogValue(delta)), ("reason", .string(reason)))
+            return false
         }
         logger.info("scaling", ("from", LogValue(before)), ("to", LogValue(table.desired)))
         perform(actions)
+        return true
     }
 
     // MARK: Actions
 
-    private func perform(_ actions: [WorkerTable.Action]) {
+    func perform(_ actions: [WorkerTable.Action]) {
         for action in actions {
             switch action {
             case let .spawn(slot, generation):

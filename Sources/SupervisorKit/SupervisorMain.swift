@@ -31,6 +31,8 @@ public enum SupervisorMain {
         case .version:
             try? FileDescriptor.standardOutput.writeAll("\(programName) \(version)\n")
             exit(0)
+        case let .control(request):
+            exit(ControlClient.run(request, programName: programName))
         case let .start(config):
             exit(start(config, parser: parser, arguments: arguments, apps: apps))
         }

@@ -1,0 +1,119 @@
+import Glibc
+import Posix
+import Settings
+
+/// The master's control socket: a unix stream socket beside the pidfile, where
+/// `supervisor status|reload|stop|scale` send one command line and read one reply.
+///
+/// Served from the master's own poll loop, without ever blocking it: a client has a second to send
+/// its line, and a reply is written with a send timeout. The file is created at a temporary name and
+/// renamed into place (a stale file from a crashed master is simply replaced), readable by the
+/// owner only (whoever can connect can stop the server), and removed at exit only if it is still
+/// ours: after a binary upgrade the path belongs to the new master.
+///
+/// Reply: `ok` and the body, or `error: message`, then the master closes the connection.
+final class ControlServer {
+    let path: String
+    let listener: FileDescriptor
+    private let inode: UInt64
+    private var clients: [FileDescriptor: Client] = [:]
+
+    private struct Client {
+        var received: [UInt8] = []
+        let deadline: Instant
+    }
+
+    static let clientTimeout = Duration.seconds(1)
+    static let maximumLine = 256
+
+    init(path: String) throws(SystemError) {
+        let temporary = "\(path).\(Process.id).tmp"
+        _ = unlink(temporary)
+        let fd = try Socket.listen(on: .unix(path: temporary), backlog: 16)
+        do {
+            _ = try syscall("chmod") { chmod(temporary, 0o600) }
+            var info = stat()
+            _ = try syscall("stat") { stat(temporary, &info) }
+            _ = try syscall("rename") { rename(temporary, path) }
+            inode = UInt64(info.st_ino)
+        } catch {
+            fd.close()
+            _ = unlink(temporary)
+            throw error.on(path)
+        }
+        self.path = path
+        listener = fd
+    }
+
+    var descriptors: [FileDescriptor] { [listener] + clients.keys.sorted { $0.rawValue < $1.rawValue } }
+
+    var nextDeadline: Instant? { clients.values.map(\.deadline).min() }
+
+    /// Accepts new clients, reads the ready ones, answers complete commands, drops clients past
+    /// their deadline.
+    func serve(readable: Set<FileDescriptor>, now: Instant, answer: (ControlCommand?) -> String) {
+        if readable.contains(listener) {
+            while let client = try? Socket.accept(listener) {
+                clients[client] = Client(deadline: now + Self.clientTimeout)
+            }
+        }
+        for fd in Array(clients.keys) where readable.contains(fd) {
+            read(fd, answer: answer)
+        }
+        for (fd, client) in clients where now >= client.deadline {
+            reply("error: no command within 1 s\n", on: fd)
+        }
+    }
+
+    private func read(_ fd: FileDescriptor, answer: (ControlCommand?) -> String) {
+        var buffer = [UInt8](repeating: 0, count: Self.maximumLine)
+        while var client = clients[fd] {
+            let count: Int?
+            do {
+                count = try buffer.withUnsafeMutableBytes { (raw) throws(SystemError) in try fd.read(into: raw) }
+            } catch {
+                drop(fd)
+                return
+            }
+            guard let count else { return }
+            if count == 0 {
+                drop(fd)
+                return
+            }
+            client.received += buffer[..<count]
+            clients[fd] = client
+            if let newline = client.received.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: client.received[..<newline], as: UTF8.self)
+                reply(answer(ControlCommand(line: line)), on: fd)
+                return
+            }
+            if client.received.count > Self.maximumLine {
+                reply("error: command line too long\n", on: fd)
+                return
+            }
+        }
+    }
+
+    private func reply(_ text: String, on fd: FileDescriptor) {
+        // A client that does not read must not hold the master: at most a second, then give up.
+        try? fd.setNonBlocking(false)
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        _ = setsockopt(fd.rawValue, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        try? fd.writeAll(text)
+        drop(fd)
+    }
+
+    private func drop(_ fd: FileDescriptor) {
+        clients.removeValue(forKey: fd)
+        fd.close()
+    }
+
+    /// Closes everything; removes the file if it is still the one this master created.
+    func close() {
+        for fd in clients.keys { fd.close() }
+        clients = [:]
+        listener.close()
+        var info = stat()
+        if stat(path, &info) == 0, UInt64(info.st_ino) == inode { _ = unlink(path) }
+    }
+}

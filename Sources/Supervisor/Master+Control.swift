@@ -1,0 +1,67 @@
+import Logging
+import Posix
+import Settings
+
+/// The master's answers to `supervisor status|reload|stop|scale`, arriving on its control socket.
+extension Master {
+    func answer(_ command: ControlCommand?) -> String {
+        guard let command else { return "error: unknown command (expected status, reload, stop or scale +N|-N|N)\n" }
+        let now = Instant.now
+        switch command {
+        case let .status(json):
+            let report = statusReport(now: now)
+            return "ok\n" + (json ? report.json() : report.table())
+        case .reload:
+            logger.info("reload requested", ("by", "control socket"))
+            switch reload(now: now) {
+            case let .success(generation):
+                return "ok\nreloading: generation \(generation) with \(table.desired) workers; the old ones retire as their successors become ready\n"
+            case let .failure(refusal):
+                return "error: reload rejected, the running configuration stays in force: \(refusal.description)\n"
+            }
+        case .stop:
+            guard case .serving = table.phase else { return "ok\nalready stopping\n" }
+            logger.info("shutting down", ("by", "control socket"), ("mode", "graceful"))
+            perform(table.shutdown(.graceful, now: now))
+            return "ok\nstopping: pid \(Process.id) drains its workers within \(config.gracefulTimeout.secondsText)s\n"
+        case let .scale(target):
+            let before = table.desired
+            let delta: Int
+            switch target {
+            case let .by(value): delta = value
+            case let .to(count): delta = count - before
+            }
+            if delta == 0 { return "ok\nalready \(before) workers\n" }
+            guard scale(by: delta, now: now) else {
+                return "error: cannot scale from \(before) by \(delta): \(before + delta < 1 ? "at least one worker must remain" : before + delta > 1024 ? "at most 1024 workers" : "the master is shutting down")\n"
+            }
+            return "ok\nscaling from \(before) to \(table.desired) workers\n"
+        }
+    }
+
+    func statusReport(now: Instant) -> StatusReport {
+        let phase: String
+        switch table.phase {
+        case .serving: phase = "serving"
+        case .stopping: phase = "stopping"
+        }
+        let rows = table.workers.values.map { worker in
+            let state: String
+            switch worker.state {
+            case .booting: state = "booting"
+            case .ready: state = worker.recycling ? "recycling" : "ready"
+            case .retiring: state = "retiring"
+            case .killed: state = "killed"
+            }
+            return StatusReport.WorkerRow(
+                pid: worker.pid, slot: worker.slot, generation: worker.generation, state: state,
+                ageMilliseconds: now.since(worker.spawnedAt).milliseconds, requests: worker.stats.requests,
+                connections: worker.stats.openConnections, residentBytes: worker.stats.residentBytes,
+                lastHeartbeatMilliseconds: now.since(worker.lastSeen).milliseconds)
+        }
+        return StatusReport(
+            masterPID: Process.id, uptimeMilliseconds: now.since(startedAt).milliseconds, generation: table.generation,
+            desiredWorkers: table.desired, phase: phase, app: config.app, binds: listeners.all.map(\.bound.description),
+            restarts: table.restarts, workers: rows)
+    }
+}
