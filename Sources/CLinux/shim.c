@@ -11,6 +11,7 @@ int clinux_fcntl_getfl(int fd) { return fcntl(fd, F_GETFL); }
 int clinux_fcntl_setfl(int fd, int flags) { return fcntl(fd, F_SETFL, flags); }
 int clinux_fcntl_getfd(int fd) { return fcntl(fd, F_GETFD); }
 int clinux_fcntl_setfd(int fd, int flags) { return fcntl(fd, F_SETFD, flags); }
+int clinux_fcntl_dupfd_cloexec(int fd, int minimum) { return fcntl(fd, F_DUPFD_CLOEXEC, minimum); }
 
 int clinux_open(const char *path, int flags, mode_t mode) { return open(path, flags, mode); }
 

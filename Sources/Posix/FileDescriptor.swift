@@ -40,6 +40,16 @@ public struct FileDescriptor: Hashable, Sendable, CustomStringConvertible {
         if wanted != flags { _ = try syscall("fcntl") { clinux_fcntl_setfd(rawValue, wanted) } }
     }
 
+    /// A `CLOEXEC` copy at the lowest free number >= `minimum` (`F_DUPFD_CLOEXEC`).
+    public func duplicate(atLeast minimum: CInt) throws(SystemError) -> FileDescriptor {
+        FileDescriptor(rawValue: try syscall("fcntl") { clinux_fcntl_dupfd_cloexec(rawValue, minimum) })
+    }
+
+    /// `dup2(2)`: a copy at exactly `target` (closing what was there), inherited across `exec`.
+    public func duplicate(onto target: CInt) throws(SystemError) {
+        _ = try syscall("dup2") { dup2(rawValue, target) }
+    }
+
     public var isCloseOnExec: Bool { clinux_fcntl_getfd(rawValue) & FD_CLOEXEC != 0 }
 
     /// `read(2)`; returns `nil` on `EAGAIN`, 0 at end of file.

@@ -85,6 +85,39 @@ public enum Process {
         return buffer[close + 2] == UInt8(ascii: "Z")
     }
 
+    /// `execv(2)`: replaces this process with `path`, given `arguments` (argv[0] first) and the
+    /// current environment. Returns only if it failed, with why.
+    public static func execute(_ path: String, arguments: [String]) -> SystemError {
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        _ = execv(path, &argv)
+        let error = SystemError("execv", errno: .current, object: path)
+        for pointer in argv { free(pointer) }
+        return error
+    }
+
+    /// The program file a binary upgrade should run: `argv[0]` made absolute (against the
+    /// directory we started in, or by a `PATH` search), *not* resolved through symlinks, so that
+    /// replacing the file or repointing a symlink at a new release is what gets executed; the
+    /// running image (`/proc/self/exe`) only if `argv[0]` cannot be found.
+    public static func executablePath(invokedAs argv0: String, environment: [String: String]) -> String? {
+        func isExecutable(_ path: String) -> Bool { access(path, X_OK) == 0 }
+        if argv0.contains("/") {
+            if argv0.hasPrefix("/") { return argv0 }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            guard getcwd(&buffer, buffer.count) != nil else { return nil }
+            let directory = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return directory + "/" + argv0
+        }
+        for directory in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/\(argv0)"
+            if isExecutable(candidate) { return candidate }
+        }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// `prctl(PR_SET_PDEATHSIG)`: the kernel sends `signal` to this process when its parent dies.
     public static func setParentDeathSignal(_ signal: Signal) throws(SystemError) {
         _ = try syscall("prctl") { clinux_set_parent_death_signal(signal.rawValue) }

@@ -40,6 +40,8 @@ int clinux_fcntl_getfl(int fd);
 int clinux_fcntl_setfl(int fd, int flags);
 int clinux_fcntl_setfd(int fd, int flags);
 int clinux_fcntl_getfd(int fd);
+/// `fcntl(F_DUPFD_CLOEXEC, minimum)`: a copy at the lowest free number >= minimum.
+int clinux_fcntl_dupfd_cloexec(int fd, int minimum);
 
 /// `open` is variadic (the mode argument).
 int clinux_open(const char *path, int flags, mode_t mode);
