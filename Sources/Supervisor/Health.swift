@@ -14,8 +14,10 @@ struct HealthReporter {
         nextAt = interval > .zero ? now + interval : nil
     }
 
-    mutating func reportIfDue(_ table: WorkerTable, now: Instant, logger: Logger) {
-        guard let due = nextAt, now >= due else { return }
+    /// Returns whether a line was written.
+    @discardableResult
+    mutating func reportIfDue(_ table: WorkerTable, now: Instant, logger: Logger) -> Bool {
+        guard let due = nextAt, now >= due else { return false }
         nextAt = now + interval
         let live = Array(table.workers.values)
         let requests = table.departedRequests &+ live.reduce(0) { $0 &+ $1.stats.requests }
@@ -46,6 +48,7 @@ struct HealthReporter {
             ("max_rss_mb", LogValue((live.map(\.stats.residentBytes).max() ?? 0) / 1_048_576)),
             ("max_loop_lag_ms", .string(Self.millis(live.map(\.stats.maxLoopLagMicroseconds).max() ?? 0)))
         )
+        return true
     }
 
     static func millis(_ micros: UInt64) -> String {

@@ -16,6 +16,9 @@ public struct Listeners {
         /// The address actually bound (with the real port when 0 was configured).
         public let bound: SocketAddress
         public let fd: FileDescriptor
+        /// Bound by this process (not inherited from systemd or an old master): only then is a unix
+        /// socket's file ours to remove.
+        public var ownsFile = true
     }
 
     public private(set) var all: [Listener] = []
@@ -38,6 +41,40 @@ public struct Listeners {
         return listeners
     }
 
+    /// Like `bind`, but an address for which a socket was inherited (socket activation, or the old
+    /// master of a binary upgrade) uses that socket, its queue and all: matched by the name a binary
+    /// upgrade gives it, else by the address it is bound to. Returns the inherited sockets no address
+    /// asked for.
+    public static func open(_ addresses: [SocketAddress], backlog: Int32,
+                            adopting inherited: [InheritedSocket]) throws(SystemError) -> (Listeners, unused: [InheritedSocket]) {
+        var available = inherited
+        var listeners = Listeners()
+        for address in addresses {
+            let match = available.firstIndex { $0.name == handoverName(address) }
+                ?? available.firstIndex { $0.address == address && !address.hasEphemeralPort }
+            if let match {
+                let socket = available.remove(at: match)
+                listeners.all.append(Listener(configured: address, bound: socket.address ?? address, fd: socket.fd, ownsFile: false))
+                continue
+            }
+            do {
+                let fresh = try Listeners.bind([address], backlog: backlog)
+                listeners.all += fresh.all
+            } catch {
+                // Only what this call bound is closed; inherited sockets are the caller's.
+                for listener in listeners.all where listener.ownsFile { close(listener) }
+                throw error
+            }
+        }
+        return (listeners, available)
+    }
+
+    /// The name a listening socket carries in `LISTEN_FDNAMES` when an old master hands it over: its
+    /// configured address, with `%` and `:` escaped because the list is colon-separated.
+    public static func handoverName(_ address: SocketAddress) -> String {
+        address.description.replacingAll("%", with: "%25").replacingAll(":", with: "%3A")
+    }
+
     public var descriptors: [FileDescriptor] { all.map(\.fd) }
 
     /// A reload's new `bind` list: binds the addresses that are new (all or none, so a failure
@@ -57,14 +94,36 @@ public struct Listeners {
     }
 
     /// Closes one socket taken out by `update`, and removes its file if it is a unix socket.
-    public static func close(_ listener: Listener) {
+    public static func close(_ listener: Listener, removingFile: Bool = true) {
         listener.fd.close()
-        if case let .unix(path) = listener.configured { _ = unlink(path) }
+        if removingFile, listener.ownsFile, case let .unix(path) = listener.configured { _ = unlink(path) }
     }
 
     /// Closes every socket, and removes the files of unix sockets we created.
-    public mutating func closeAll() {
-        for listener in all { Listeners.close(listener) }
+    /// `removingFiles: false` after a binary upgrade: the new master serves those unix sockets.
+    public mutating func closeAll(removingFiles: Bool = true) {
+        for listener in all { Listeners.close(listener, removingFile: removingFiles) }
         all = []
+    }
+}
+
+extension SocketAddress {
+    /// A TCP address with port 0: the kernel picks the port, so no inherited socket can be known to
+    /// be "the same address" by comparing addresses.
+    var hasEphemeralPort: Bool {
+        switch self {
+        case let .ipv4(_, port), let .ipv6(_, port): port == 0
+        case .unix: false
+        }
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var result = ""
+        for character in self {
+            if character == target { result += replacement } else { result.append(character) }
+        }
+        return result
     }
 }

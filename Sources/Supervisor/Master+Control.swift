@@ -22,7 +22,7 @@ extension Master {
         case .stop:
             guard case .serving = table.phase else { return "ok\nalready stopping\n" }
             logger.info("shutting down", ("by", "control socket"), ("mode", "graceful"))
-            perform(table.shutdown(.graceful, now: now))
+            shutdown(.graceful, now: now)
             return "ok\nstopping: pid \(Process.id) drains its workers within \(config.gracefulTimeout.secondsText)s\n"
         case let .scale(target):
             let before = table.desired
@@ -42,7 +42,7 @@ extension Master {
     func statusReport(now: Instant) -> StatusReport {
         let phase: String
         switch table.phase {
-        case .serving: phase = "serving"
+        case .serving: phase = upgrade == nil ? "serving" : "upgrading"
         case .stopping: phase = "stopping"
         }
         let rows = table.workers.values.map { worker in

@@ -37,6 +37,18 @@ public final class Master {
     var freeSeats: [Int] = []
     /// `supervisor status|reload|stop|scale` connect here (beside the pidfile; none without one).
     var control: ControlServer?
+    /// Sockets passed by systemd or by the old master of a binary upgrade, adopted at start.
+    let inherited: [InheritedSocket]
+    /// Set when this master was started by a binary upgrade, until it has taken over.
+    var origin: BinaryUpgrade.Origin?
+    /// The program file and arguments a binary upgrade runs (nil: upgrades are refused).
+    let executable: (path: String, arguments: [String])?
+    /// A new master being started by USR2.
+    var upgrade: BinaryUpgrade.InProgress?
+    /// A new master took over: exit without removing what is now its (unix socket files).
+    var handedOver = false
+    /// systemd's notification socket, when run as a `Type=notify` service.
+    let notifier: ServiceNotifier?
     var seats: [ProcessID: Int] = [:]
     /// Enough for the largest worker count twice over (a reload runs two generations) and workers
     /// still draining from earlier reloads.
@@ -47,10 +59,17 @@ public final class Master {
 
     /// `config.binds` must be resolved (an app's default address filled in) by the caller, and so
     /// must the configurations `loadConfiguration` returns.
-    public init(config: Configuration, logger: Logger, loadConfiguration: ConfigurationLoader? = nil, workerMain: @escaping WorkerMain) {
+    public init(config: Configuration, logger: Logger, loadConfiguration: ConfigurationLoader? = nil,
+                inherited: [InheritedSocket] = [], origin: BinaryUpgrade.Origin? = nil,
+                executable: (path: String, arguments: [String])? = nil, notifier: ServiceNotifier? = nil,
+                workerMain: @escaping WorkerMain) {
         self.config = config
         self.logger = logger
         self.loadConfiguration = loadConfiguration
+        self.inherited = inherited
+        self.origin = origin
+        self.executable = executable
+        self.notifier = notifier
         self.workerMain = workerMain
         table = WorkerTable(workers: config.workers, policy: .init(timeout: config.timeout, gracefulTimeout: config.gracefulTimeout))
         health = HealthReporter(interval: config.healthInterval, now: .now)
@@ -86,22 +105,33 @@ public final class Master {
         }
         if let path = config.pidfile {
             let pidfile = Pidfile(path: path)
-            do {
-                try pidfile.checkNotRunning()
-            } catch {
-                logger.error("refusing to start", ("error", LogValue(error)))
-                return 1
+            // During a binary upgrade the file names the old master, which is expected to be alive.
+            if origin == nil || pidfile.read() != origin?.oldPID {
+                do {
+                    try pidfile.checkNotRunning()
+                } catch {
+                    logger.error("refusing to start", ("error", LogValue(error)))
+                    return 1
+                }
             }
             self.pidfile = pidfile
         }
         do {
-            listeners = try Listeners.bind(config.binds, backlog: config.backlog)
+            let unused: [InheritedSocket]
+            (listeners, unused) = try Listeners.open(config.binds, backlog: config.backlog, adopting: inherited)
+            for socket in unused {
+                logger.warn("closing an inherited socket no bind asks for", ("addr", .string(socket.address?.description ?? "unknown")),
+                            ("name", .string(socket.name ?? "")))
+                socket.fd.close()
+            }
         } catch {
             logger.error("cannot listen", ("error", LogValue(error)))
             return 1
         }
-        for listener in listeners.all { logger.info("listening", ("addr", LogValue(listener.bound))) }
-        if let path = config.pidfile {
+        for listener in listeners.all {
+            logger.info("listening", ("addr", LogValue(listener.bound)), ("inherited", listener.ownsFile ? "no" : "yes"))
+        }
+        if origin == nil, let path = config.pidfile {
             let socketPath = ControlCommand.socketPath(forPidfile: path)
             do {
                 control = try ControlServer(path: socketPath)
@@ -111,7 +141,7 @@ public final class Master {
                 return 1
             }
         }
-        if let pidfile {
+        if origin == nil, let pidfile {
             do {
                 try pidfile.write()
             } catch {
@@ -122,10 +152,14 @@ public final class Master {
             }
         }
         logger.info("master started", ("pid", LogValue(Process.id)), ("workers", LogValue(config.workers)), ("app", .string(config.app)))
-        settling = ("start", startedAt)
+        settling = (origin == nil ? "start" : "upgrade", startedAt)
         perform(table.tick(now: .now))
         while exitCode == nil { turn() }
-        listeners.closeAll()
+        if let upgrade {
+            // Stopped while a new master was starting: it must not outlive us half-started.
+            try? Process.signal(upgrade.pid, .terminate)
+        }
+        listeners.closeAll(removingFiles: !handedOver && origin == nil)
         for channel in channels.values { channel.close() }
         control?.close()
         pidfile?.remove()
@@ -140,7 +174,8 @@ public final class Master {
         var watched = [signals?.fd].compactMap { $0 }
         watched += channels.values
         watched += control?.descriptors ?? []
-        let deadlines = [table.nextDeadline, health.nextAt, control?.nextDeadline].compactMap { $0 }
+        if let upgrade { watched.append(upgrade.readyPipe) }
+        let deadlines = [table.nextDeadline, health.nextAt, control?.nextDeadline, upgrade?.deadline].compactMap { $0 }
         let timeout = deadlines.min().map { $0.since(.now) }
         let readable: [FileDescriptor]
         do {
@@ -161,27 +196,73 @@ public final class Master {
         if let stop = pending.last(where: { [.interrupt, .terminate, .quit].contains($0) }) {
             let mode: WorkerTable.ShutdownMode = stop == .quit ? .fast : .graceful
             logger.info("shutting down", ("signal", .string(stop.name)), ("mode", .string(mode.rawValue)))
-            perform(table.shutdown(mode, now: now))
+            shutdown(mode, now: now)
         }
         if pending.contains(.hangup) { reload(now: now) }
         control?.serve(readable: readableSet, now: now) { answer($0) }
         if pending.contains(.user1) { reopenLogs() }
-        if pending.contains(.user2) {
-            logger.warn("binary upgrade (USR2) is not supported yet; ignoring", ("signal", "USR2"))
-        }
+        if let upgrade, readableSet.contains(upgrade.readyPipe) { readUpgradePipe(now: now) }
+        checkUpgradeDeadline(now: now)
+        if pending.contains(.user2) { startUpgrade(now: now) }
         let scaleBy = pending.filter { $0 == .ttyInput }.count - pending.filter { $0 == .ttyOutput }.count
         if scaleBy != 0 { scale(by: scaleBy, now: now) }
         perform(table.tick(now: .now))
         announceIfSettled()
-        health.reportIfDue(table, now: .now, logger: logger)
+        if health.reportIfDue(table, now: .now, logger: logger) { notify { (notifier) throws(SystemError) in try notifier.status(statusLine()) } }
     }
 
-    /// Once a start or reload has fully taken effect: one line saying so, with the time it took.
+    /// Once a start or reload has fully taken effect: one line saying so, with the time it took,
+    /// and READY=1 for systemd. A new master of a binary upgrade takes over only now.
     private func announceIfSettled() {
         guard let current = settling, table.isSettled else { return }
         settling = nil
         logger.info("generation ready", ("generation", LogValue(table.generation)), ("workers", LogValue(table.desired)),
                     ("elapsed_ms", LogValue(Instant.now.since(current.since).milliseconds)), ("cause", .string(current.cause)))
+        if let origin { takeOver(from: origin) }
+        notify { (notifier) throws(SystemError) in try notifier.ready(status: statusLine(), mainPID: current.cause == "upgrade" ? Process.id : nil) }
+    }
+
+    /// A new master whose workers are all ready: the pidfile and the control socket become ours,
+    /// then the old master is told to go.
+    private func takeOver(from origin: BinaryUpgrade.Origin) {
+        self.origin = nil
+        if let pidfile {
+            do {
+                try pidfile.write()
+            } catch {
+                logger.error("cannot write pidfile", ("error", LogValue(error)))
+            }
+        }
+        if let path = config.pidfile {
+            do {
+                control = try ControlServer(path: ControlCommand.socketPath(forPidfile: path))
+            } catch {
+                logger.error("cannot create the control socket", ("error", LogValue(error)))
+            }
+        }
+        origin.reportReady()
+        logger.info("took over from the old master", ("old_pid", LogValue(origin.oldPID)))
+    }
+
+    func shutdown(_ mode: WorkerTable.ShutdownMode, now: Instant) {
+        if case .serving = table.phase, !handedOver { notify { (notifier) throws(SystemError) in try notifier.stopping() } }
+        perform(table.shutdown(mode, now: now))
+    }
+
+    /// One line for `systemctl status`.
+    func statusLine() -> String {
+        let ready = table.workers.values.filter { $0.state == .ready }.count
+        return "\(ready)/\(table.desired) workers ready, generation \(table.generation), \(table.restarts) restarts"
+    }
+
+    /// Sends a notification to systemd, if it listens; a failure is logged, never fatal.
+    func notify(_ send: (ServiceNotifier) throws(SystemError) -> Void) {
+        guard let notifier else { return }
+        do {
+            try send(notifier)
+        } catch {
+            logger.warn("cannot notify the service manager", ("socket", .string(notifier.notifySocket)), ("error", LogValue(error)))
+        }
     }
 
     private func reapChildren() {
@@ -192,6 +273,7 @@ public final class Master {
                 return
             }
             guard let child else { return }
+            if upgradeChildExited(child.pid, status: child.status) { continue }
             channels.removeValue(forKey: child.pid)?.close()
             if let seat = seats.removeValue(forKey: child.pid) {
                 // Whatever the dead worker held (uploads in progress) is free again.
@@ -292,6 +374,7 @@ public final class Master {
             workers = config.workers
         }
         settling = ("reload", now)
+        notify { (notifier) throws(SystemError) in try notifier.reloading(status: "reloading: generation \(table.generation + 1)") }
         let actions = table.reload(now: now, workers: workers)
         logger.info("reloading: replacing every worker", ("generation", LogValue(table.generation)), ("workers", LogValue(table.desired)))
         perform(actions)

@@ -40,7 +40,19 @@ public enum SupervisorMain {
 
     static func start(_ config: Configuration, parser: CommandLineParser, arguments: [String], apps: [App]) -> CInt {
         let logger = Logger(format: config.logFormat == .json ? .json : .logfmt)
-        guard let config = resolved(config, apps: apps) else {
+        // Sockets from systemd or from the old master of a binary upgrade; the variables are removed
+        // so that nothing this process starts ever misreads them.
+        let inherited: [InheritedSocket]
+        do {
+            inherited = try InheritedSockets.take(environment: InheritedSockets.processEnvironment, pid: Process.id)
+        } catch {
+            logger.error("cannot use the inherited sockets", ("error", .string(error.message)))
+            return 1
+        }
+        InheritedSockets.unsetEnvironment()
+        let origin = BinaryUpgrade.Origin.takeFromEnvironment()
+        let inheritedAddresses = inherited.compactMap(\.address)
+        guard let config = resolved(config, apps: apps, inherited: inheritedAddresses) else {
             logger.error("unknown app", ("app", .string(config.app)))
             return 2
         }
@@ -48,10 +60,14 @@ public enum SupervisorMain {
         let startArguments = Array(arguments.dropFirst())
         let load: Master.ConfigurationLoader = { () throws(UsageError) in
             let fresh = try parser.parseStart(startArguments)
-            guard let fresh = resolved(fresh, apps: apps) else { throw UsageError("unknown app '\(fresh.app)'") }
+            guard let fresh = resolved(fresh, apps: apps, inherited: inheritedAddresses) else { throw UsageError("unknown app '\(fresh.app)'") }
             return fresh
         }
-        let master = Master(config: config, logger: logger, loadConfiguration: load) { launch, config in
+        let environment = [String: String](uniqueKeysWithValues: ["PATH"].compactMap { name in getenv(name).map { (name, String(cString: $0)) } })
+        let executable = CommandLine.arguments.first.flatMap { Process.executablePath(invokedAs: $0, environment: environment) }
+        let master = Master(config: config, logger: logger, loadConfiguration: load, inherited: inherited, origin: origin,
+                            executable: executable.map { ($0, CommandLine.arguments) },
+                            notifier: ServiceNotifier.fromProcessEnvironment()) { launch, config in
             let logger = Logger(format: config.logFormat == .json ? .json : .logfmt)
             guard let app = apps.first(where: { $0.name == config.app }) else { Process.exitImmediately(WorkerExitCode.bootFailure) }
             Worker.run(launch, config: config, logger: logger, makeService: app.makeService(config))
@@ -59,12 +75,12 @@ public enum SupervisorMain {
         return master.run()
     }
 
-    /// The configuration with the app's default address filled in when no `bind` is given; nil
-    /// for an app this program does not have.
-    static func resolved(_ config: Configuration, apps: [App]) -> Configuration? {
+    /// The configuration with its addresses filled in when no `bind` is given: the inherited
+    /// sockets' (socket activation), else the app's default. Nil for an app this program lacks.
+    static func resolved(_ config: Configuration, apps: [App], inherited: [SocketAddress]) -> Configuration? {
         guard let app = apps.first(where: { $0.name == config.app }) else { return nil }
         var config = config
-        if config.binds.isEmpty { config.binds = [app.defaultBind] }
+        if config.binds.isEmpty { config.binds = inherited.isEmpty ? [app.defaultBind] : inherited }
         return config
     }
 }

@@ -1,0 +1,166 @@
+import Glibc
+import Logging
+import Posix
+
+/// USR2: replace the running binary without closing a listening socket.
+///
+/// The old master forks and execs the program file again (the path it was started as, so a file
+/// replaced on disk is what runs), with the listening sockets at descriptors 3… named in
+/// `LISTEN_FDS` / `LISTEN_PID` / `LISTEN_FDNAMES` (systemd's socket-activation convention) and the
+/// write end of a pipe named in `SUPERVISOR_UPGRADE_FD`. The new master adopts the sockets, starts
+/// its workers and, once every one is ready, writes the pidfile, takes over the control socket and
+/// writes to the pipe. Then the old master drains its workers and exits. If the new master exits,
+/// closes the pipe or is not ready within `BinaryUpgrade.readyTimeout`, the old one logs why and
+/// keeps serving, as if nothing had happened.
+public enum BinaryUpgrade {
+    /// Environment: the descriptor the new master reports readiness on.
+    public static let readyVariable = "SUPERVISOR_UPGRADE_FD"
+    /// Environment: the old master's pid (its pidfile is not "another master running").
+    public static let originVariable = "SUPERVISOR_UPGRADE_FROM"
+    /// How long a new master may take to have every worker ready.
+    public static let readyTimeout = Duration.seconds(60)
+
+    /// What the old master tracks while a new one starts.
+    struct InProgress {
+        let pid: ProcessID
+        let readyPipe: FileDescriptor
+        let deadline: Instant
+    }
+
+    /// What a new master knows of the old one that started it.
+    public struct Origin: Sendable {
+        public let oldPID: ProcessID
+        public let readyFD: FileDescriptor
+
+        /// Reads (and removes from the environment) the variables an old master set; nil when this
+        /// process was not started by a binary upgrade.
+        public static func takeFromEnvironment() -> Origin? {
+            defer {
+                _ = unsetenv(readyVariable)
+                _ = unsetenv(originVariable)
+            }
+            guard let fdText = getenv(readyVariable).map({ String(cString: $0) }),
+                  let pidText = getenv(originVariable).map({ String(cString: $0) }),
+                  let fd = CInt(fdText), fd > 2, let pid = ProcessID(pidText), pid > 0 else { return nil }
+            let descriptor = FileDescriptor(rawValue: fd)
+            try? descriptor.setCloseOnExec(true)
+            return Origin(oldPID: pid, readyFD: descriptor)
+        }
+
+        /// Tells the old master it may go.
+        func reportReady() {
+            try? readyFD.writeAll("ready\n")
+            readyFD.close()
+        }
+    }
+}
+
+extension Master {
+    func startUpgrade(now: Instant) {
+        guard case .serving = table.phase else {
+            logger.warn("binary upgrade refused: shutting down", ("signal", "USR2"))
+            return
+        }
+        if let upgrade {
+            logger.warn("binary upgrade refused: one is already under way", ("signal", "USR2"), ("new_pid", LogValue(upgrade.pid)))
+            return
+        }
+        if origin != nil {
+            logger.warn("binary upgrade refused: this master is still taking over from the previous one", ("signal", "USR2"))
+            return
+        }
+        guard let executable else {
+            logger.error("binary upgrade failed: the program file is unknown", ("signal", "USR2"))
+            return
+        }
+        let pipe: (read: FileDescriptor, write: FileDescriptor)
+        do {
+            pipe = try FileDescriptor.pipe()
+        } catch {
+            logger.error("binary upgrade failed", ("error", LogValue(error)))
+            return
+        }
+        let masterPID = Process.id
+        let sockets = listeners.all
+        let pid: ProcessID
+        do {
+            pid = try Process.fork()
+        } catch {
+            pipe.read.close()
+            pipe.write.close()
+            logger.error("binary upgrade failed", ("error", LogValue(error)))
+            return
+        }
+        if pid == 0 {
+            execNewMaster(executable, sockets: sockets, readyFD: pipe.write, oldPID: masterPID)
+        }
+        pipe.write.close()
+        upgrade = BinaryUpgrade.InProgress(pid: pid, readyPipe: pipe.read, deadline: now + BinaryUpgrade.readyTimeout)
+        logger.info("binary upgrade started", ("new_pid", LogValue(pid)), ("binary", .string(executable.path)))
+    }
+
+    /// In the forked child: put the sockets at 3…, the pipe after them, name them, exec.
+    private func execNewMaster(_ executable: (path: String, arguments: [String]), sockets: [Listeners.Listener],
+                               readyFD: FileDescriptor, oldPID: ProcessID) -> Never {
+        func fail(_ error: SystemError) -> Never {
+            logger.error("binary upgrade failed in the new process", ("error", LogValue(error)))
+            Process.exitImmediately(127)
+        }
+        do {
+            try SignalSet([]).setAsMask()
+            let passed = sockets.map(\.fd) + [readyFD]
+            // First out of the way (above every target number), then into place: dup2 onto a
+            // target must never clobber a descriptor still to be moved.
+            let floor = CInt(3 + passed.count)
+            var moved: [FileDescriptor] = []
+            for fd in passed { moved.append(try fd.duplicate(atLeast: floor)) }
+            for (index, fd) in moved.enumerated() { try fd.duplicate(onto: 3 + CInt(index)) }
+            FileDescriptor.closeAll(except: Set((0..<CInt(passed.count)).map { 3 + $0 }))
+        } catch {
+            fail(error)
+        }
+        setenv("LISTEN_FDS", String(sockets.count), 1)
+        setenv("LISTEN_PID", String(Process.id), 1)
+        setenv("LISTEN_FDNAMES", sockets.map { Listeners.handoverName($0.configured) }.joined(separator: ":"), 1)
+        setenv(BinaryUpgrade.readyVariable, String(3 + sockets.count), 1)
+        setenv(BinaryUpgrade.originVariable, String(oldPID), 1)
+        fail(Process.execute(executable.path, arguments: executable.arguments))
+    }
+
+    /// The pipe from the new master is readable: it is ready (hand over), or it is gone (keep serving).
+    func readUpgradePipe(now: Instant) {
+        guard let upgrade else { return }
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(upgrade.readyPipe.rawValue, $0.baseAddress, $0.count) }
+        if count < 0 && (errno == EINTR || errno == EAGAIN) { return }
+        upgrade.readyPipe.close()
+        self.upgrade = nil
+        guard count > 0 else {
+            logger.error("binary upgrade failed: the new master ended before it was ready; still serving", ("new_pid", LogValue(upgrade.pid)))
+            try? Process.signal(upgrade.pid, .terminate)
+            return
+        }
+        handedOver = true
+        logger.info("binary upgrade complete", ("new_pid", LogValue(upgrade.pid)))
+        perform(table.shutdown(.graceful, now: now))
+    }
+
+    /// A new master that is not ready in time is stopped; this one keeps serving.
+    func checkUpgradeDeadline(now: Instant) {
+        guard let upgrade, now >= upgrade.deadline else { return }
+        logger.error("binary upgrade failed: the new master was not ready in time; stopping it, still serving",
+                     ("new_pid", LogValue(upgrade.pid)), ("timeout_s", .string(BinaryUpgrade.readyTimeout.secondsText)))
+        try? Process.signal(upgrade.pid, .terminate)
+        upgrade.readyPipe.close()
+        self.upgrade = nil
+    }
+
+    /// The new master was reaped (it can only be while it is still our child, before handing over).
+    func upgradeChildExited(_ pid: ProcessID, status: ExitStatus) -> Bool {
+        guard let upgrade, upgrade.pid == pid else { return false }
+        logger.error("binary upgrade failed: the new master exited; still serving", ("new_pid", LogValue(pid)), ("status", LogValue(status)))
+        upgrade.readyPipe.close()
+        self.upgrade = nil
+        return true
+    }
+}
