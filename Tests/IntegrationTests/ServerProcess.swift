@@ -31,25 +31,40 @@ final class ServerProcess {
 
     /// Starts `binary` with `arguments`; with `openFileLimit`, under that hard `RLIMIT_NOFILE` (set by a
     /// shell that then `exec`s the binary, so the pid is still the master's).
-    init(_ arguments: [String], binary: String = "supervisor", openFileLimit: Int? = nil) throws {
+    ///
+    /// `binaryPath` runs another copy of the program (a binary upgrade test replaces it on disk);
+    /// `environment` is added to the test's own; `launcher` is a command the binary and its
+    /// arguments are appended to (`sh -c '... exec "$0" "$@"'`, `unshare ...`); `passing` puts
+    /// descriptors at fixed numbers in the child (socket activation).
+    init(_ arguments: [String], binary: String = "supervisor", binaryPath: String? = nil, openFileLimit: Int? = nil,
+         environment: [String: String] = [:], launcher: [String] = [], passing: [(fd: Int32, at: Int32)] = []) throws {
         directory = Self.temporaryDirectory()
         logPath = directory + "/server.log"
-        var path = Self.binary(binary)
+        var path = binaryPath ?? Self.binary(binary)
         var arguments = arguments
         if let openFileLimit {
             arguments = ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\"", path] + arguments
             path = "/bin/sh"
         }
+        if let first = launcher.first {
+            arguments = Array(launcher.dropFirst()) + [path] + arguments
+            path = first
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        for (fd, target) in passing { posix_spawn_file_actions_adddup2(&actions, fd, target) }
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
-        let result = posix_spawn(&child, path, &actions, nil, argv, environ)
+        var variables = ProcessInfo.processInfo.environment
+        for (name, value) in environment { variables[name] = value }
+        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        let result = posix_spawn(&child, path, &actions, nil, argv, envp)
         guard result == 0 else {
             throw NSError(domain: "posix_spawn \(path)", code: Int(result))
         }
@@ -120,9 +135,12 @@ final class ServerProcess {
     }
 
     /// Every worker pid the log ever mentioned, for cleanup.
-    var loggedWorkerPIDs: [pid_t] {
-        lines(containing: "msg=\"worker spawned\"").compactMap { line in
-            guard let range = line.range(of: " pid=") else { return nil }
+    var loggedWorkerPIDs: [pid_t] { loggedPIDs("msg=\"worker spawned\"") }
+
+    /// The pids of every line containing `needle`, from its ` pid=` field (or `field`).
+    func loggedPIDs(_ needle: String, field: String = " pid=") -> [pid_t] {
+        lines(containing: needle).compactMap { line in
+            guard let range = line.range(of: field) else { return nil }
             return pid_t(line[range.upperBound...].prefix { $0.isNumber })
         }
     }
@@ -144,7 +162,8 @@ final class ServerProcess {
     }
 
     func stop() {
-        let workers = loggedWorkerPIDs
+        // After a binary upgrade the new master is not our child: it is found in the log.
+        let workers = loggedWorkerPIDs + loggedPIDs("msg=\"binary upgrade started\"", field: " new_pid=")
         if reaped == nil {
             kill(pid, SIGKILL)
             _ = waitForExit(timeout: 5)

@@ -1,0 +1,99 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// `supervisor status|reload|stop|scale`, run as a separate process against a real master.
+final class ControlTests: XCTestCase {
+    func testStatusScaleReloadAndStop() throws {
+        let directory = ServerProcess.temporaryDirectory()
+        let pidfile = directory + "/supervisor.pid"
+        let config = directory + "/supervisor.conf"
+        try "workers = 2\nbind = 127.0.0.1:0\nhealth-interval = 0\npidfile = \(pidfile)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(["start", "--config", config])
+        defer { server.stop() }
+        let port = server.port()
+        server.waitForLog("msg=\"generation ready\"", "generation=1")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/supervisor.sock"), "the control socket sits beside the pidfile")
+        _ = try httpGet(port: port, "/hello/a")
+
+        // Heartbeats carry the figures status shows; wait until both workers have sent one.
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) {
+            let status = try? runCommand(["status", "--pidfile", pidfile, "--json"])
+            return status?.output.components(separatedBy: "\"rss_bytes\":0").count == 1
+        })
+        let table = try runCommand(["status", "--pidfile", pidfile])
+        XCTAssertEqual(table.code, 0, table.error)
+        XCTAssertTrue(table.output.hasPrefix("master  pid \(server.pid)  up "), table.output)
+        XCTAssertTrue(table.output.contains("generation 1  workers 2/2  serving"), table.output)
+        for worker in server.workerPIDs {
+            XCTAssertTrue(table.output.split(separator: "\n").contains { $0.hasPrefix("\(worker) ") && $0.contains(" ready ") }, table.output)
+        }
+
+        let json = try runCommand(["status", "--config", config, "--json"])
+        XCTAssertEqual(json.code, 0, json.error)
+        let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        let master = try XCTUnwrap(document["master"] as? [String: Any])
+        XCTAssertEqual(master["pid"] as? Int, Int(server.pid))
+        XCTAssertEqual(master["workers"] as? Int, 2)
+        let workers = try XCTUnwrap(document["workers"] as? [[String: Any]])
+        XCTAssertEqual(Set(workers.compactMap { $0["pid"] as? Int }), Set(server.workerPIDs.map(Int.init)))
+        XCTAssertEqual(workers.compactMap { $0["requests"] as? Int }.reduce(0, +), 1, "the one request so far")
+        XCTAssertTrue(workers.allSatisfy { ($0["rss_bytes"] as? Int ?? 0) > 1_000_000 })
+
+        let up = try runCommand(["scale", "+2", "--pidfile", pidfile])
+        XCTAssertEqual(up.code, 0, up.error)
+        XCTAssertEqual(up.output, "scaling from 2 to 4 workers\n")
+        server.waitForReady(4)
+        let down = try runCommand(["scale", "1", "--pidfile", pidfile])
+        XCTAssertEqual(down.output, "scaling from 4 to 1 workers\n", down.error)
+        let refused = try runCommand(["scale", "-1", "--pidfile", pidfile])
+        XCTAssertEqual(refused.code, 1)
+        XCTAssertTrue(refused.error.contains("at least one worker must remain"), refused.error)
+        let usage = try runCommand(["scale", "++1", "--pidfile", pidfile])
+        XCTAssertEqual(usage.code, 2)
+
+        // A reload the master refuses says why, with the file and line.
+        try "workers = 2\nbind = 127.0.0.1:0\npidfile = \(pidfile)\nworkers = 3\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let rejected = try runCommand(["reload", "--pidfile", pidfile])
+        XCTAssertEqual(rejected.code, 1)
+        XCTAssertTrue(rejected.error.contains("reload rejected") && rejected.error.contains("supervisor.conf:4: 'workers' is already set on line 1"), rejected.error)
+        try "workers = 2\nbind = 127.0.0.1:0\nhealth-interval = 0\npidfile = \(pidfile)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let reload = try runCommand(["reload", "--pidfile", pidfile])
+        XCTAssertEqual(reload.code, 0, reload.error)
+        XCTAssertTrue(reload.output.hasPrefix("reloading: generation 2 with 2 workers"), reload.output)
+        server.waitForLog("msg=\"generation ready\"", "generation=2", "workers=2")
+
+        let stop = try runCommand(["stop", "--pidfile", pidfile])
+        XCTAssertEqual(stop.code, 0, stop.error)
+        XCTAssertTrue(stop.output.hasSuffix("stopped\n"), stop.output)
+        XCTAssertEqual(server.waitForExit()?.code, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: pidfile))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/supervisor.sock"))
+
+        let gone = try runCommand(["status", "--pidfile", pidfile])
+        XCTAssertEqual(gone.code, 1)
+        XCTAssertTrue(gone.error.contains("no master is running"), gone.error)
+    }
+
+    func testControlCommandsNeedAPidfile() throws {
+        let result = try runCommand(["status"])
+        XCTAssertEqual(result.code, 2)
+        XCTAssertTrue(result.error.contains("--pidfile"), result.error)
+    }
+
+    func testAClientThatSendsNothingDoesNotHoldTheMaster() throws {
+        let directory = ServerProcess.temporaryDirectory()
+        let pidfile = directory + "/m.pid"
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0", "--pidfile", pidfile])
+        defer { server.stop() }
+        server.waitForReady(1)
+        let silent = try EchoClient(unixPath: directory + "/m.sock")
+        // The master keeps answering others while the silent one waits, and drops it after a second.
+        let status = try runCommand(["status", "--pidfile", pidfile])
+        XCTAssertEqual(status.code, 0, status.error)
+        XCTAssertEqual(String(decoding: try silent.receiveAll(), as: UTF8.self), "error: no command within 1 s\n")
+        let garbage = try EchoClient(unixPath: directory + "/m.sock")
+        try garbage.send("restart everything\n")
+        XCTAssertTrue(String(decoding: try garbage.receiveAll(), as: UTF8.self).hasPrefix("error: unknown command"))
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// SIGHUP re-reads the config file: a valid one is applied in a new generation (worker count,
+/// binds added and removed), a broken one is refused with its file:line and nothing changes.
+final class ReloadTests: XCTestCase {
+    func write(_ text: String, to path: String) throws {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    func testHUPAppliesANewConfigFileAndRefusesABrokenOne() throws {
+        let directory = ServerProcess.temporaryDirectory()
+        let config = directory + "/supervisor.conf"
+        let unixPath = directory + "/added.sock"
+        try write("workers = 1\nbind = 127.0.0.1:0\nhealth-interval = 0\n", to: config)
+        let server = try ServerProcess(["start", "--config", config])
+        defer { server.stop() }
+        let port = server.port()
+        server.waitForLog("msg=\"generation ready\"", "generation=1", "cause=start")
+        XCTAssertEqual(try httpGet(port: port, "/hello/one").body, "Hello, one")
+
+        // A second worker, a new address and a new setting, all in one reload, under traffic.
+        let stream = RequestStream(port: port)
+        try write("workers = 2\nbind = 127.0.0.1:0\nbind = unix:\(unixPath)\nhealth-interval = 0\nmax-requests = 1000000\n", to: config)
+        server.signal(SIGHUP)
+        let settled = server.waitForLog("msg=\"generation ready\"", "generation=2", "workers=2", "cause=reload")
+        XCTAssertFalse(settled.isEmpty)
+        server.waitForLog("msg=\"worker exited\"", "generation=1", "reason=retired")
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { server.workerPIDs.count == 2 }, "two workers of generation 2 once the old one is gone")
+        XCTAssertEqual(try httpGet(try EchoClient(unixPath: unixPath), "/hello/unix").body, "Hello, unix")
+        XCTAssertEqual(try httpGet(port: port, "/hello/tcp").body, "Hello, tcp", "the kept address is the same socket")
+
+        // A typo: refused with file:line, the running generation stays and keeps serving.
+        try write("workers = 3\nbind = 127.0.0.1:0\nwokers = 3\n", to: config)
+        server.signal(SIGHUP)
+        let refusal = server.waitForLog("msg=\"reload rejected: the configuration is invalid; the running one stays in force\"")
+        XCTAssertTrue(refusal.first?.contains("\(config):3: unknown key 'wokers'") ?? false, refusal.first ?? "")
+        XCTAssertEqual(try httpGet(port: port, "/hello/still").body, "Hello, still")
+        XCTAssertTrue(server.lines(containing: "generation=3").isEmpty, "no new generation for a refused file")
+
+        // The unix address removed: no longer listening there, its file gone; TCP untouched.
+        try write("workers = 1\nbind = 127.0.0.1:0\nhealth-interval = 0\n", to: config)
+        server.signal(SIGHUP)
+        server.waitForLog("msg=\"no longer listening\"", "addr=unix:\(unixPath)")
+        server.waitForLog("msg=\"generation ready\"", "generation=3", "workers=1")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: unixPath))
+        XCTAssertThrowsError(try EchoClient(unixPath: unixPath))
+        let (succeeded, failures) = stream.finish()
+        XCTAssertEqual(failures, [], "no request failed across three reloads")
+        XCTAssertGreaterThan(succeeded, 0)
+
+        server.signal(SIGTERM)
+        XCTAssertEqual(server.waitForExit()?.code, 0)
+    }
+
+    func testAnAddressThatCannotBeBoundRefusesTheWholeReload() throws {
+        let directory = ServerProcess.temporaryDirectory()
+        let config = directory + "/supervisor.conf"
+        let blocker = try EchoListener()
+        try write("workers = 1\nbind = 127.0.0.1:0\nhealth-interval = 0\n", to: config)
+        let server = try ServerProcess(["start", "--config", config])
+        defer { server.stop() }
+        let port = server.port()
+        server.waitForLog("msg=\"generation ready\"", "generation=1")
+        // The blocker holds the port without SO_REUSEPORT, so our bind fails with EADDRINUSE.
+        try write("workers = 2\nbind = 127.0.0.1:0\nbind = 127.0.0.1:\(blocker.port)\n", to: config)
+        server.signal(SIGHUP)
+        let lines = server.waitForLog("msg=\"reload rejected: cannot listen on a new address")
+        XCTAssertTrue(lines.first?.contains("EADDRINUSE") ?? false, lines.first ?? "")
+        XCTAssertEqual(try httpGet(port: port, "/hello/x").body, "Hello, x")
+        XCTAssertTrue(server.lines(containing: "generation=2").isEmpty)
+        XCTAssertEqual(server.workerPIDs.count, 1)
+    }
+
+    func testMaxRequestsRecyclesWorkersWithoutFailingARequest() throws {
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0",
+                                        "--max-requests", "25", "--max-requests-jitter", "5"])
+        defer { server.stop() }
+        let port = server.port()
+        server.waitForReady(1)
+        let first = server.workerPIDs
+        for index in 0..<120 {
+            let (status, body) = try httpGet(port: port, "/hello/\(index)")
+            XCTAssertEqual(status, 200)
+            XCTAssertEqual(body, "Hello, \(index)")
+        }
+        // 120 requests, each worker replaced after 25...30: at least three recycles.
+        let recycled = server.waitForLog("msg=\"recycling worker\"", "reason=max-requests", count: 3)
+        XCTAssertGreaterThanOrEqual(recycled.count, 3)
+        server.waitForLog("msg=\"worker exited\"", "reason=retired", count: 3)
+        XCTAssertNotEqual(server.workerPIDs, first)
+        XCTAssertEqual(server.lines(containing: "reason=crashed").count, 0)
+        let limits = server.lines(containing: "msg=\"max requests reached").compactMap { line in
+            line.range(of: " limit=").flatMap { Int(line[$0.upperBound...].prefix { $0.isNumber }) }
+        }
+        XCTAssertFalse(limits.isEmpty)
+        XCTAssertTrue(limits.allSatisfy { (25...30).contains($0) }, "limit = max-requests + 0...jitter: \(limits)")
+    }
+}
+
+/// A plain listening socket on 127.0.0.1 without SO_REUSEPORT: binds that collide with it fail.
+final class EchoListener {
+    let fd: Int32
+    let port: UInt16
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else {
+            close(fd)
+            throw EchoClient.Failure(description: "listen: errno \(errno)")
+        }
+        port = UInt16(bigEndian: address.sin_port)
+    }
+
+    deinit { close(fd) }
+}
