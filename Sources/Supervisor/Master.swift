@@ -280,6 +280,11 @@ public final class Master {
                 shared?.clear(seat: seat)
                 freeSeats.append(seat)
             }
+            guard table.workers[child.pid] != nil else {
+                // As PID 1 (a container), orphans anywhere in the namespace are re-parented to us.
+                logger.info("reaped a process that was not a worker", ("pid", LogValue(child.pid)), ("status", LogValue(child.status)))
+                continue
+            }
             let (report, actions) = table.reaped(pid: child.pid, status: child.status, now: .now)
             if let report { logExit(report) }
             perform(actions)
