@@ -53,13 +53,55 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testUnknownSubcommandIsNamed() throws {
-        let message = try refusal(["stop", "--workers", "2"])
-        assertMessage(message, contains: "'stop'")
+        let message = try refusal(["restart", "--workers", "2"])
+        assertMessage(message, contains: "'restart'")
+    }
+
+    // MARK: Control commands
+
+    func testControlCommandsFindTheMasterByPidfile() throws {
+        XCTAssertEqual(try parser.parse(["status", "--pidfile", "/run/s.pid"]), .control(ControlRequest(command: .status(json: false), pidfile: "/run/s.pid")))
+        XCTAssertEqual(try parser.parse(["status", "--json", "--pidfile=/run/s.pid"]), .control(ControlRequest(command: .status(json: true), pidfile: "/run/s.pid")))
+        XCTAssertEqual(try parser.parse(["reload", "--pidfile", "p"]), .control(ControlRequest(command: .reload, pidfile: "p")))
+        XCTAssertEqual(try parser.parse(["stop", "--pidfile", "p", "--timeout", "5s"]), .control(ControlRequest(command: .stop, pidfile: "p", timeout: .seconds(5))))
+        XCTAssertEqual(try parser.parse(["scale", "+3", "--pidfile", "p"]), .control(ControlRequest(command: .scale(.by(3)), pidfile: "p")))
+        XCTAssertEqual(try parser.parse(["scale", "--pidfile", "p", "-2"]), .control(ControlRequest(command: .scale(.by(-2)), pidfile: "p")))
+        XCTAssertEqual(try parser.parse(["scale", "6", "--pidfile", "p"]), .control(ControlRequest(command: .scale(.to(6)), pidfile: "p")))
+    }
+
+    func testControlCommandsRefuseWhatTheyCannotObey() throws {
+        assertMessage(try refusal(["status"]), contains: "--pidfile PATH or --config FILE")
+        assertMessage(try refusal(["scale", "--pidfile", "p"]), contains: "scale needs")
+        assertMessage(try refusal(["scale", "+1x", "--pidfile", "p"]), contains: "'+1x'")
+        assertMessage(try refusal(["scale", "2000", "--pidfile", "p"]), contains: "at most 1024")
+        assertMessage(try refusal(["scale", "+1", "+2", "--pidfile", "p"]), contains: "unexpected argument '+2'")
+        assertMessage(try refusal(["reload", "--json", "--pidfile", "p"]), contains: "'--json'")
+        assertMessage(try refusal(["stop", "--timeout", "soon", "--pidfile", "p"]), contains: "--timeout")
+        assertMessage(try refusal(["status", "--pidfile"]), contains: "needs a value")
+    }
+
+    func testControlCommandsReadThePidfileFromTheConfigFile() throws {
+        let path = NSTemporaryDirectory() + "supervisor-control-\(getpid()).conf"
+        try "pidfile = /run/x/supervisor.pid\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        XCTAssertEqual(try parser.parse(["reload", "--config", path]), .control(ControlRequest(command: .reload, pidfile: "/run/x/supervisor.pid")))
+        try "workers = 2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        assertMessage(try refusal(["status", "--config", path]), contains: "sets no pidfile")
+    }
+
+    func testControlWireFormatRoundTripsAndIsStrict() {
+        let commands: [ControlCommand] = [.status(json: false), .status(json: true), .reload, .stop, .scale(.by(2)), .scale(.by(-1)), .scale(.to(4))]
+        for command in commands { XCTAssertEqual(ControlCommand(line: command.line), command) }
+        for line in ["", "status  json", "status xml", "reload now", "scale", "scale +", "scale 1 2", "STOP"] {
+            XCTAssertNil(ControlCommand(line: line), line)
+        }
+        XCTAssertEqual(ControlCommand.socketPath(forPidfile: "/run/supervisor/supervisor.pid"), "/run/supervisor/supervisor.sock")
+        XCTAssertEqual(ControlCommand.socketPath(forPidfile: "/tmp/master"), "/tmp/master.sock")
     }
 
     func testStartHelpMentionsEveryOption() throws {
         let expected = Option.startOptions(apps: parser.apps).map { "--\($0.name)" }
-        XCTAssertEqual(expected.count, 23)
+        XCTAssertEqual(expected.count, 26)
         XCTAssertTrue(expected.contains("--keepalive-timeout"))
         for arguments in [["start", "--help"], ["start", "-h"], ["start", "--workers", "2", "--help"]] {
             guard case let .help(text) = try parser.parse(arguments) else { return XCTFail("\(arguments) gave no help") }
