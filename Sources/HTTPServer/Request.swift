@@ -11,7 +11,7 @@ public final class Request {
     /// What follows `?`, if anything.
     public let query: Substring?
     /// Route parameters, still percent-encoded.
-    public internal(set) var parameters: [String: Substring] = [:]
+    public internal(set) var parameters = RouteParameters()
     public let body: RequestBody
 
     /// The client's address: the peer's, or what a trusted proxy says (`--forwarded-allow-ips`).
@@ -28,7 +28,8 @@ public final class Request {
     init(head: RequestHead, body: RequestBody) {
         self.head = head
         let target = head.target
-        if let question = target.firstIndex(of: "?") {
+        // By bytes, not Characters: no grapheme breaking on the hot path.
+        if let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
             path = target[..<question]
             query = target[target.index(after: question)...]
         } else {

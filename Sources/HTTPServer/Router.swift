@@ -18,7 +18,7 @@ public struct Router<Handler: Sendable>: Sendable {
     }
 
     public enum Match {
-        case found(Handler, parameters: [String: Substring])
+        case found(Handler, parameters: RouteParameters)
         case methodNotAllowed(allowed: [String])
         case notFound
     }
@@ -28,7 +28,7 @@ public struct Router<Handler: Sendable>: Sendable {
     public init() {}
 
     public mutating func add(_ method: String, _ pattern: String, _ handler: Handler) {
-        let segments = Self.split(pattern).map { part -> Segment in
+        let segments = pattern.split(separator: "/", omittingEmptySubsequences: true).map { part -> Segment in
             if part.hasPrefix("{") && part.hasSuffix("}") && part.count > 2 {
                 return .parameter(String(part.dropFirst().dropLast()))
             }
@@ -41,39 +41,63 @@ public struct Router<Handler: Sendable>: Sendable {
     public mutating func put(_ pattern: String, _ handler: Handler) { add("PUT", pattern, handler) }
     public mutating func post(_ pattern: String, _ handler: Handler) { add("POST", pattern, handler) }
 
-    /// `path` is the request target's path, without the query.
+    /// `path` is the request target's path, without the query. Walks the path's bytes against each
+    /// route in turn: no array of segments, no dictionary, on the hot path.
     public func match(method: String, path: Substring) -> Match {
-        let parts = Self.split(path)
-        var allowed: [String] = []
-        for lookup in method == "HEAD" ? ["HEAD", "GET"] : [method] {
-            for route in routes where route.method == lookup {
-                if let parameters = Self.bind(route.segments, to: parts) { return .found(route.handler, parameters: parameters) }
+        for route in routes where route.method == method {
+            if let parameters = Self.bind(route.segments, to: path) { return .found(route.handler, parameters: parameters) }
+        }
+        if method == "HEAD" {
+            for route in routes where route.method == "GET" {
+                if let parameters = Self.bind(route.segments, to: path) { return .found(route.handler, parameters: parameters) }
             }
         }
-        for route in routes where Self.bind(route.segments, to: parts) != nil && !allowed.contains(route.method) {
+        var allowed: [String] = []
+        for route in routes where !allowed.contains(route.method) && Self.bind(route.segments, to: path) != nil {
             allowed.append(route.method)
         }
         if allowed.contains("GET") && !allowed.contains("HEAD") { allowed.append("HEAD") }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 
-    static func split<S: StringProtocol>(_ path: S) -> [Substring] where S.SubSequence == Substring {
-        path.split(separator: "/", omittingEmptySubsequences: true)
-    }
-
-    static func split(_ path: String) -> [Substring] {
-        path[...].split(separator: "/", omittingEmptySubsequences: true)
-    }
-
-    static func bind(_ segments: [Segment], to parts: [Substring]) -> [String: Substring]? {
-        guard segments.count == parts.count else { return nil }
-        var parameters: [String: Substring] = [:]
-        for (segment, part) in zip(segments, parts) {
-            switch segment {
-            case let .literal(text): guard part == text else { return nil }
-            case let .parameter(name): parameters[name] = part
+    /// The parameters if `path`'s segments (empty ones skipped, as `//` is) match `segments`.
+    static func bind(_ segments: [Segment], to path: Substring) -> RouteParameters? {
+        let slash = UInt8(ascii: "/")
+        let bytes = path.utf8
+        var parameters = RouteParameters()
+        var index = bytes.startIndex
+        var matched = 0
+        while true {
+            while index < bytes.endIndex && bytes[index] == slash { index = bytes.index(after: index) }
+            if index == bytes.endIndex { break }
+            var end = index
+            while end < bytes.endIndex && bytes[end] != slash { end = bytes.index(after: end) }
+            guard matched < segments.count else { return nil }
+            let part = path[index..<end]
+            switch segments[matched] {
+            case let .literal(text): guard part.utf8.elementsEqual(text.utf8) else { return nil }
+            case let .parameter(name): parameters.values.append((name, part))
             }
+            matched += 1
+            index = end
         }
-        return parameters
+        return matched == segments.count ? parameters : nil
     }
+}
+
+/// A route's `{name}` parameters, still percent-encoded: `request.parameters["name"]`.
+///
+/// A short list searched in order, not a dictionary: a route has a few parameters at most, and
+/// this costs no hashing and, for routes without parameters, no allocation.
+public struct RouteParameters: Sendable {
+    var values: [(name: String, value: Substring)] = []
+
+    public init() {}
+
+    public subscript(name: String) -> Substring? {
+        for pair in values where pair.name == name { return pair.value }
+        return nil
+    }
+
+    public var isEmpty: Bool { values.isEmpty }
 }

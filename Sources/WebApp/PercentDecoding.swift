@@ -3,6 +3,8 @@
 /// passed through, so `%2e%2e` and friends cannot slip past a check done on the raw text.
 public enum PercentDecoding {
     public static func decode(_ segment: Substring) -> String? {
+        // Most segments hold no escape: they are already valid UTF-8 (a Substring is), so copy.
+        guard segment.utf8.contains(UInt8(ascii: "%")) else { return String(segment) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(segment.utf8.count)
         var iterator = segment.utf8.makeIterator()
@@ -43,11 +45,16 @@ public struct FileName: Equatable, Sendable, CustomStringConvertible {
     }
 
     public init(_ name: String) throws(Problem) {
-        guard !name.isEmpty else { throw .empty }
-        guard name.utf8.count <= 255 else { throw .tooLong }
-        guard !name.hasPrefix(".") else { throw .hidden }
-        guard !name.contains("/"), !name.contains("\\") else { throw .separator }
-        guard !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { throw .control }
+        // One pass over the bytes: in UTF-8, bytes below 0x80 only ever stand for themselves, so
+        // a byte check is a character check for `.`, `/`, `\` and the control characters.
+        let utf8 = name.utf8
+        guard let first = utf8.first else { throw .empty }
+        guard utf8.count <= 255 else { throw .tooLong }
+        guard first != UInt8(ascii: ".") else { throw .hidden }
+        for byte in utf8 {
+            if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "\\") { throw .separator }
+            if byte < 0x20 || byte == 0x7f { throw .control }
+        }
         value = name
     }
 

@@ -52,4 +52,29 @@ final class RouterTests: XCTestCase {
         guard case .notFound = makeRouter().match(method: "GET", path: "/nope") else { return XCTFail("expected 404") }
         guard case .notFound = makeRouter().match(method: "GET", path: "/hello/a/b") else { return XCTFail("expected 404") }
     }
+
+    func testEmptySegmentsAreSkippedAndEverySegmentMustMatch() {
+        let router = makeRouter()
+        XCTAssertEqual(handler(router.match(method: "GET", path: "//hello//x/")), "hello")
+        XCTAssertEqual(handler(router.match(method: "GET", path: "")), "index")
+        guard case .notFound = router.match(method: "GET", path: "/hello") else { return XCTFail("a missing parameter is no match") }
+        guard case .notFound = router.match(method: "GET", path: "/hellox/y") else { return XCTFail("literals match whole segments") }
+        guard case .notFound = router.match(method: "GET", path: "/hell/y") else { return XCTFail("literals match whole segments") }
+    }
+
+    func testSeveralParametersAndAnExplicitHeadRoute() {
+        var router = makeRouter()
+        router.get("/users/{user}/posts/{post}", "post")
+        router.add("HEAD", "/files/{name}", "head")
+        guard case let .found(name, parameters) = router.match(method: "GET", path: "/users/ann/posts/42") else {
+            return XCTFail("no match")
+        }
+        XCTAssertEqual(name, "post")
+        XCTAssertEqual(parameters["user"], "ann")
+        XCTAssertEqual(parameters["post"], "42")
+        XCTAssertNil(parameters["name"])
+        XCTAssertEqual(handler(router.match(method: "HEAD", path: "/files/x")), "head", "a HEAD route wins over the GET fallback")
+        guard case let .found(_, none) = router.match(method: "GET", path: "/healthz") else { return XCTFail("no match") }
+        XCTAssertTrue(none.isEmpty)
+    }
 }
