@@ -24,8 +24,14 @@ public enum BinaryUpgrade {
     struct InProgress {
         let pid: ProcessID
         let readyPipe: FileDescriptor
-        let deadline: Instant
+        /// Closed once it reported EOF: the new master is on its way out, and is awaited by `waitpid`.
+        var pipeOpen = true
+        /// When it must be ready; after an EOF, when it must be gone. Nil once it was sent SIGKILL.
+        var deadline: Instant?
     }
+
+    /// How long a new master that closed its pipe without being ready gets to exit after SIGTERM.
+    static let exitTimeout = Duration.seconds(10)
 
     /// What a new master knows of the old one that started it.
     public struct Origin: Sendable {
@@ -127,39 +133,50 @@ extension Master {
         fail(Process.execute(executable.path, arguments: executable.arguments))
     }
 
-    /// The pipe from the new master is readable: it is ready (hand over), or it is gone (keep serving).
+    /// The pipe from the new master is readable: it is ready (hand over), or it closed it without
+    /// a word, which it does by exiting: the failure is logged when it is reaped, with its status.
     func readUpgradePipe(now: Instant) {
-        guard let upgrade else { return }
+        guard var upgrade, upgrade.pipeOpen else { return }
         var buffer = [UInt8](repeating: 0, count: 16)
         let count = buffer.withUnsafeMutableBytes { Glibc.read(upgrade.readyPipe.rawValue, $0.baseAddress, $0.count) }
         if count < 0 && (errno == EINTR || errno == EAGAIN) { return }
         upgrade.readyPipe.close()
-        self.upgrade = nil
+        upgrade.pipeOpen = false
         guard count > 0 else {
-            logger.error("binary upgrade failed: the new master ended before it was ready; still serving", ("new_pid", LogValue(upgrade.pid)))
+            // Exiting, or alive with its end closed (then of no use): either way it must go.
             try? Process.signal(upgrade.pid, .terminate)
+            upgrade.deadline = now + BinaryUpgrade.exitTimeout
+            self.upgrade = upgrade
             return
         }
+        self.upgrade = nil
         handedOver = true
         logger.info("binary upgrade complete", ("new_pid", LogValue(upgrade.pid)))
         perform(table.shutdown(.graceful, now: now))
     }
 
-    /// A new master that is not ready in time is stopped; this one keeps serving.
+    /// A new master that is not ready in time is killed (its workers follow by their parent-death
+    /// signal); this one keeps serving, and logs the failure when it reaps it.
     func checkUpgradeDeadline(now: Instant) {
-        guard let upgrade, now >= upgrade.deadline else { return }
-        logger.error("binary upgrade failed: the new master was not ready in time; stopping it, still serving",
-                     ("new_pid", LogValue(upgrade.pid)), ("timeout_s", .string(BinaryUpgrade.readyTimeout.secondsText)))
-        try? Process.signal(upgrade.pid, .terminate)
-        upgrade.readyPipe.close()
-        self.upgrade = nil
+        guard var upgrade, let deadline = upgrade.deadline, now >= deadline else { return }
+        if upgrade.pipeOpen {
+            logger.error("binary upgrade failed: the new master was not ready in time; killing it, still serving",
+                         ("new_pid", LogValue(upgrade.pid)), ("timeout_s", .string(BinaryUpgrade.readyTimeout.secondsText)))
+            upgrade.readyPipe.close()
+            upgrade.pipeOpen = false
+        } else {
+            logger.warn("the failed new master did not exit on SIGTERM; killing it", ("new_pid", LogValue(upgrade.pid)))
+        }
+        try? Process.signal(upgrade.pid, .kill)
+        upgrade.deadline = nil
+        self.upgrade = upgrade
     }
 
     /// The new master was reaped (it can only be while it is still our child, before handing over).
     func upgradeChildExited(_ pid: ProcessID, status: ExitStatus) -> Bool {
         guard let upgrade, upgrade.pid == pid else { return false }
         logger.error("binary upgrade failed: the new master exited; still serving", ("new_pid", LogValue(pid)), ("status", LogValue(status)))
-        upgrade.readyPipe.close()
+        if upgrade.pipeOpen { upgrade.readyPipe.close() }
         self.upgrade = nil
         return true
     }

@@ -174,7 +174,7 @@ public final class Master {
         var watched = [signals?.fd].compactMap { $0 }
         watched += channels.values
         watched += control?.descriptors ?? []
-        if let upgrade { watched.append(upgrade.readyPipe) }
+        if let upgrade, upgrade.pipeOpen { watched.append(upgrade.readyPipe) }
         let deadlines = [table.nextDeadline, health.nextAt, control?.nextDeadline, upgrade?.deadline].compactMap { $0 }
         let timeout = deadlines.min().map { $0.since(.now) }
         let readable: [FileDescriptor]
@@ -201,7 +201,7 @@ public final class Master {
         if pending.contains(.hangup) { reload(now: now) }
         control?.serve(readable: readableSet, now: now) { answer($0) }
         if pending.contains(.user1) { reopenLogs() }
-        if let upgrade, readableSet.contains(upgrade.readyPipe) { readUpgradePipe(now: now) }
+        if let upgrade, upgrade.pipeOpen, readableSet.contains(upgrade.readyPipe) { readUpgradePipe(now: now) }
         checkUpgradeDeadline(now: now)
         if pending.contains(.user2) { startUpgrade(now: now) }
         let scaleBy = pending.filter { $0 == .ttyInput }.count - pending.filter { $0 == .ttyOutput }.count

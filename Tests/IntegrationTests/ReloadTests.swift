@@ -73,6 +73,31 @@ final class ReloadTests: XCTestCase {
         XCTAssertEqual(server.workerPIDs.count, 1)
     }
 
+    func testScalingDownLosesNoConnectionWaitingInTheAcceptQueue() throws {
+        let server = try ServerProcess(["start", "--workers", "2", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        defer { server.stop() }
+        let port = server.port()
+        server.waitForReady(2)
+        let workers = server.workerPIDs
+        XCTAssertEqual(workers.count, 2)
+        // With both workers stopped, new connections complete their handshake and wait in the
+        // listening socket's queue; then one worker is retired while they wait.
+        for worker in workers { kill(worker, SIGSTOP) }
+        let clients = try (0..<40).map { _ in try EchoClient(port: port, timeout: 30) }
+        for (index, client) in clients.enumerated() {
+            try client.send("GET /hello/q\(index) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        }
+        server.signal(SIGTTOU)
+        server.waitForLog("msg=scaling", "from=2", "to=1")
+        for worker in workers { kill(worker, SIGCONT) }
+        server.waitForLog("msg=\"worker exited\"", "reason=retired")
+        // Every queued connection is answered, by whichever worker remains.
+        for (index, client) in clients.enumerated() {
+            let text = String(decoding: try client.receiveAll(), as: UTF8.self)
+            XCTAssertTrue(text.hasPrefix("HTTP/1.1 200 OK") && text.hasSuffix("Hello, q\(index)"), "connection \(index): \(text)")
+        }
+    }
+
     func testMaxRequestsRecyclesWorkersWithoutFailingARequest() throws {
         let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0",
                                         "--max-requests", "25", "--max-requests-jitter", "5"])
