@@ -27,11 +27,12 @@ public final class Request {
 
     init(head: RequestHead, body: RequestBody) {
         self.head = head
-        let target = head.target
+        var target = head.target
         // By bytes, not Characters: no grapheme breaking on the hot path.
-        if let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
+        if let offset = target.withUTF8({ $0.firstIndex(of: UInt8(ascii: "?")) }) {
+            let question = target.utf8.index(target.utf8.startIndex, offsetBy: offset)
             path = target[..<question]
-            query = target[target.index(after: question)...]
+            query = target[target.utf8.index(after: question)...]
         } else {
             path = target[...]
             query = nil

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Maps a method and a path to a handler, with `{name}` segments as parameters:
 ///
 ///     router.get("/hello/{name}") { request in .text("Hello, \(request.parameters["name"] ?? "")") }
@@ -13,7 +15,8 @@ public struct Router<Handler: Sendable>: Sendable {
     }
 
     enum Segment: Equatable, Sendable {
-        case literal(String)
+        /// The segment's bytes, compared with `memcmp`.
+        case literal([UInt8])
         case parameter(String)
     }
 
@@ -32,7 +35,7 @@ public struct Router<Handler: Sendable>: Sendable {
             if part.hasPrefix("{") && part.hasSuffix("}") && part.count > 2 {
                 return .parameter(String(part.dropFirst().dropLast()))
             }
-            return .literal(String(part))
+            return .literal(Array(part.utf8))
         }
         routes.append(Route(method: method, segments: segments, handler: handler))
     }
@@ -61,27 +64,44 @@ public struct Router<Handler: Sendable>: Sendable {
     }
 
     /// The parameters if `path`'s segments (empty ones skipped, as `//` is) match `segments`.
+    /// Walks the path's UTF-8 bytes in place; a parameter's Substring is made only on a match.
     static func bind(_ segments: [Segment], to path: Substring) -> RouteParameters? {
+        var path = path
         let slash = UInt8(ascii: "/")
-        let bytes = path.utf8
-        var parameters = RouteParameters()
-        var index = bytes.startIndex
-        var matched = 0
-        while true {
-            while index < bytes.endIndex && bytes[index] == slash { index = bytes.index(after: index) }
-            if index == bytes.endIndex { break }
-            var end = index
-            while end < bytes.endIndex && bytes[end] != slash { end = bytes.index(after: end) }
-            guard matched < segments.count else { return nil }
-            let part = path[index..<end]
-            switch segments[matched] {
-            case let .literal(text): guard part.utf8.elementsEqual(text.utf8) else { return nil }
-            case let .parameter(name): parameters.values.append((name, part))
+        var found: [(name: String, start: Int, end: Int)] = []
+        let matched = path.withUTF8 { bytes -> Bool in
+            var index = 0
+            var matched = 0
+            while true {
+                while index < bytes.count && bytes[index] == slash { index += 1 }
+                if index == bytes.count { break }
+                var end = index
+                while end < bytes.count && bytes[end] != slash { end += 1 }
+                guard matched < segments.count else { return false }
+                switch segments[matched] {
+                case let .literal(text):
+                    guard text.count == end - index, let base = bytes.baseAddress else { return false }
+                    let equal = text.withUnsafeBytes { literal in
+                        literal.baseAddress.map { memcmp($0, base + index, end - index) == 0 } ?? false
+                    }
+                    guard equal else { return false }
+                case let .parameter(name):
+                    found.append((name, index, end))
+                }
+                matched += 1
+                index = end
             }
-            matched += 1
-            index = end
+            return matched == segments.count
         }
-        return matched == segments.count ? parameters : nil
+        guard matched else { return nil }
+        var parameters = RouteParameters()
+        let utf8 = path.utf8
+        for (name, start, end) in found {
+            let lower = utf8.index(utf8.startIndex, offsetBy: start)
+            let upper = utf8.index(lower, offsetBy: end - start)
+            parameters.values.append((name, path[lower..<upper]))
+        }
+        return parameters
     }
 }
 
