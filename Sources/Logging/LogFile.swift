@@ -9,13 +9,23 @@ import Posix
 /// and no line is ever lost or torn between the two.
 public enum LogFile {
     public static func redirectStandardError(to path: String) throws(SystemError) {
-        let raw: CInt
+        let file = try open(path)
+        defer { file.close() }
+        try install(file)
+    }
+
+    /// Opens `path` for appending, without touching standard error yet: a reload opens the new
+    /// file first, and installs it only once nothing else can refuse the reload.
+    public static func open(_ path: String) throws(SystemError) -> FileDescriptor {
         do {
-            raw = try syscall("open") { open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644) }
+            return FileDescriptor(rawValue: try syscall("open") { Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644) })
         } catch {
             throw error.on(path)
         }
-        defer { _ = close(raw) }
-        _ = try syscall("dup2") { dup2(raw, STDERR_FILENO) }
+    }
+
+    /// Makes `file` standard error (the caller still closes `file`).
+    public static func install(_ file: FileDescriptor) throws(SystemError) {
+        try file.duplicate(onto: STDERR_FILENO)
     }
 }

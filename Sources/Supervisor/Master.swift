@@ -395,20 +395,30 @@ public final class Master {
             logger.warn("a new pidfile takes effect at the next start or binary upgrade", ("pidfile", .string(config.pidfile ?? "none")))
             fresh.pidfile = config.pidfile
         }
+        // Everything that can refuse the reload comes first, so that a refusal changes nothing.
+        var newLog: FileDescriptor?
         if fresh.logFile != config.logFile, let path = fresh.logFile {
             do {
-                try LogFile.redirectStandardError(to: path)
+                newLog = try LogFile.open(path)
             } catch {
                 logger.error("reload rejected: cannot open the new log file", ("error", LogValue(error)))
                 return ReloadRefused(description: "cannot open log file: \(error)")
             }
         }
+        defer { newLog?.close() }
         let change: (added: [Listeners.Listener], removed: [Listeners.Listener])
         do {
             change = try listeners.update(to: fresh.binds, backlog: fresh.backlog)
         } catch {
             logger.error("reload rejected: cannot listen on a new address; the running configuration stays in force", ("error", LogValue(error)))
             return ReloadRefused(description: "cannot listen: \(error)")
+        }
+        if let newLog {
+            do {
+                try LogFile.install(newLog)
+            } catch {
+                logger.error("cannot switch to the new log file; still writing to the old one", ("error", LogValue(error)))
+            }
         }
         for listener in change.added { logger.info("listening", ("addr", LogValue(listener.bound))) }
         for listener in change.removed {
