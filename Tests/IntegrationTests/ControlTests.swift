@@ -16,10 +16,11 @@ final class ControlTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/supervisor.sock"), "the control socket sits beside the pidfile")
         _ = try httpGet(port: port, "/hello/a")
 
-        // Heartbeats carry the figures status shows; wait until both workers have sent one.
+        // Heartbeats carry the figures status shows; wait until both workers have sent one since
+        // the request was served.
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) {
-            let status = try? runCommand(["status", "--pidfile", pidfile, "--json"])
-            return status?.output.components(separatedBy: "\"rss_bytes\":0").count == 1
+            guard let status = try? runCommand(["status", "--pidfile", pidfile, "--json"]) else { return false }
+            return !status.output.contains("\"rss_bytes\":0") && status.output.contains("\"requests\":1,")
         })
         let table = try runCommand(["status", "--pidfile", pidfile])
         XCTAssertEqual(table.code, 0, table.error)
