@@ -33,10 +33,17 @@ public enum Socket {
 
     /// A blocking, `CLOEXEC` stream connection to `address` (for short command-line exchanges,
     /// such as `supervisor status` talking to the master's control socket).
-    public static func connect(to address: SocketAddress) throws(SystemError) -> FileDescriptor {
+    /// `timeout` bounds the connect and every later send (`SO_SNDTIMEO`; for a unix socket whose
+    /// listener's queue is full, connect itself waits that long at most).
+    public static func connect(to address: SocketAddress, timeout: Duration? = nil) throws(SystemError) -> FileDescriptor {
         let raw = try syscall("socket") { socket(address.family, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0) }
         let fd = FileDescriptor(rawValue: raw)
         do {
+            if let timeout {
+                let (seconds, attoseconds) = timeout.components
+                var value = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+                _ = try syscall("setsockopt") { setsockopt(raw, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size)) }
+            }
             _ = try address.withSockAddr { (pointer, length) throws(SystemError) in
                 try syscall("connect") { Glibc.connect(raw, pointer, length) }
             }

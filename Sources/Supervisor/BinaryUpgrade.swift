@@ -75,6 +75,12 @@ extension Master {
             logger.warn("binary upgrade refused: this master is still taking over from the previous one", ("signal", "USR2"))
             return
         }
+        if Process.id == 1 {
+            // The old master exits after the hand-over; as PID 1 its exit would take the whole
+            // namespace, new master included, down with it.
+            logger.warn("binary upgrade refused: running as PID 1 (replace the container instead)", ("signal", "USR2"))
+            return
+        }
         guard let executable else {
             logger.error("binary upgrade failed: the program file is unknown", ("signal", "USR2"))
             return
@@ -142,8 +148,9 @@ extension Master {
         if count < 0 && (errno == EINTR || errno == EAGAIN) { return }
         upgrade.readyPipe.close()
         upgrade.pipeOpen = false
-        guard count > 0 else {
-            // Exiting, or alive with its end closed (then of no use): either way it must go.
+        guard count > 0, case .serving = table.phase else {
+            // Exiting, or alive with its end closed (then of no use), or ready too late for a
+            // master that is stopping: either way it must go.
             try? Process.signal(upgrade.pid, .terminate)
             upgrade.deadline = now + BinaryUpgrade.exitTimeout
             self.upgrade = upgrade
@@ -170,6 +177,7 @@ extension Master {
         try? Process.signal(upgrade.pid, .kill)
         upgrade.deadline = nil
         self.upgrade = upgrade
+        reclaimFiles()
     }
 
     /// The new master was reaped (it can only be while it is still our child, before handing over).
@@ -178,6 +186,41 @@ extension Master {
         logger.error("binary upgrade failed: the new master exited; still serving", ("new_pid", LogValue(pid)), ("status", LogValue(status)))
         if upgrade.pipeOpen { upgrade.readyPipe.close() }
         self.upgrade = nil
+        reclaimFiles()
         return true
+    }
+
+    /// A stop while a new master is starting: it is told to go, and whatever it does next is
+    /// ignored (its exit is reaped like any stray child's).
+    func cancelUpgrade(reason: String) {
+        guard let upgrade else { return }
+        logger.warn("binary upgrade cancelled", ("new_pid", LogValue(upgrade.pid)), ("reason", .string(reason)))
+        try? Process.signal(upgrade.pid, upgrade.pipeOpen ? .terminate : .kill)
+        if upgrade.pipeOpen { upgrade.readyPipe.close() }
+        self.upgrade = nil
+        abandonedUpgrade = upgrade.pid
+        reclaimFiles()
+    }
+
+    /// A new master that failed after it had taken the pidfile or the control socket (it writes
+    /// them just before reporting ready) leaves them naming a dead process: take them back.
+    func reclaimFiles() {
+        if let pidfile, pidfile.read() != Process.id {
+            do {
+                try pidfile.write()
+                logger.info("pidfile reclaimed from the failed new master", ("pidfile", .string(pidfile.path)))
+            } catch {
+                logger.error("cannot rewrite pidfile", ("error", LogValue(error)))
+            }
+        }
+        if let current = control, !current.ownsPath {
+            current.close()
+            do {
+                control = try ControlServer(path: current.path)
+            } catch {
+                control = nil
+                logger.error("cannot recreate the control socket", ("error", LogValue(error)))
+            }
+        }
     }
 }

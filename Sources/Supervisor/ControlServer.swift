@@ -29,9 +29,12 @@ final class ControlServer {
     init(path: String) throws(SystemError) {
         let temporary = "\(path).\(Process.id).tmp"
         _ = unlink(temporary)
-        let fd = try Socket.listen(on: .unix(path: temporary), backlog: 16)
+        // Created owner-only from the start: no window in which others could connect.
+        let mask = umask(0o177)
+        let bound = Result { () throws(SystemError) in try Socket.listen(on: .unix(path: temporary), backlog: 16) }
+        umask(mask)
+        let fd = try bound.get()
         do {
-            _ = try syscall("chmod") { chmod(temporary, 0o600) }
             var info = stat()
             _ = try syscall("stat") { stat(temporary, &info) }
             _ = try syscall("rename") { rename(temporary, path) }
@@ -108,12 +111,18 @@ final class ControlServer {
         fd.close()
     }
 
+    /// The file at `path` is still the socket this master created (not replaced by a new master's).
+    var ownsPath: Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && UInt64(info.st_ino) == inode
+    }
+
     /// Closes everything; removes the file if it is still the one this master created.
     func close() {
         for fd in clients.keys { fd.close() }
         clients = [:]
+        let owned = ownsPath
         listener.close()
-        var info = stat()
-        if stat(path, &info) == 0, UInt64(info.st_ino) == inode { _ = unlink(path) }
+        if owned { _ = unlink(path) }
     }
 }

@@ -47,6 +47,8 @@ public final class Master {
     var upgrade: BinaryUpgrade.InProgress?
     /// A new master took over: exit without removing what is now its (unix socket files).
     var handedOver = false
+    /// A new master told to go when its upgrade was cancelled; killed at exit if still there.
+    var abandonedUpgrade: ProcessID?
     /// systemd's notification socket, when run as a `Type=notify` service.
     let notifier: ServiceNotifier?
     var seats: [ProcessID: Int] = [:]
@@ -155,9 +157,9 @@ public final class Master {
         settling = (origin == nil ? "start" : "upgrade", startedAt)
         perform(table.tick(now: .now))
         while exitCode == nil { turn() }
-        if let upgrade {
-            // Stopped while a new master was starting: it must not outlive us half-started.
-            try? Process.signal(upgrade.pid, .terminate)
+        // A failed or cancelled new master that has not exited yet must not outlive us.
+        for pid in [upgrade?.pid, abandonedUpgrade].compactMap({ $0 }) where !Process.hasExited(pid) {
+            try? Process.signal(pid, .kill)
         }
         listeners.closeAll(removingFiles: !handedOver && origin == nil)
         for channel in channels.values { channel.close() }
@@ -218,8 +220,10 @@ public final class Master {
         settling = nil
         logger.info("generation ready", ("generation", LogValue(table.generation)), ("workers", LogValue(table.desired)),
                     ("elapsed_ms", LogValue(Instant.now.since(current.since).milliseconds)), ("cause", .string(current.cause)))
+        // A new master of a binary upgrade becomes the main pid, even if a reload overtook its start.
+        let upgraded = origin != nil
         if let origin { takeOver(from: origin) }
-        notify { (notifier) throws(SystemError) in try notifier.ready(status: statusLine(), mainPID: current.cause == "upgrade" ? Process.id : nil) }
+        notify { (notifier) throws(SystemError) in try notifier.ready(status: statusLine(), mainPID: upgraded ? Process.id : nil) }
     }
 
     /// A new master whose workers are all ready: the pidfile and the control socket become ours,
@@ -246,6 +250,8 @@ public final class Master {
 
     func shutdown(_ mode: WorkerTable.ShutdownMode, now: Instant) {
         if case .serving = table.phase, !handedOver { notify { (notifier) throws(SystemError) in try notifier.stopping() } }
+        // A stop beats an upgrade under way: the new master must not take over a stopping server.
+        cancelUpgrade(reason: "shutting down")
         perform(table.shutdown(mode, now: now))
     }
 

@@ -53,7 +53,7 @@ enum ControlClient {
 
     /// Sends `line`, reads the whole reply (the master closes the connection after it).
     static func exchange(_ line: String, at path: String) throws(SystemError) -> String {
-        let fd = try Socket.connect(to: .unix(path: path))
+        let fd = try Socket.connect(to: .unix(path: path), timeout: replyTimeout)
         return try fd.closeAfter { (fd) throws(SystemError) -> String in
             try fd.writeAll(line + "\n")
             var reply: [UInt8] = []

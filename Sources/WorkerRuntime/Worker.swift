@@ -24,6 +24,9 @@ public final class Worker {
     var acceptor: Acceptor?
     var service: (any Service)?
     var drainDeadline: Instant?
+    /// Past `--max-requests`: asked (again with every heartbeat, in case a message was lost) until
+    /// the master tells us to quit.
+    var recycleRequested = false
     var drainTimer: LoopTimer?
 
     /// Runs a worker in the freshly forked child. Never returns.
@@ -173,6 +176,7 @@ public final class Worker {
             LoopActor.assumeIsolated {
                 guard self.drainDeadline == nil else { return }
                 let stats = ServiceStats.shared
+                if self.recycleRequested { self.send(.recycle) }
                 self.send(.heartbeat(WorkerStats(
                     requests: stats.requests, connectionsAccepted: stats.accepted, openConnections: stats.open,
                     residentBytes: UInt64(Process.residentBytes()), maxLoopLagMicroseconds: self.loop.takeMaxLagMicroseconds())))
@@ -193,6 +197,7 @@ public final class Worker {
         ServiceStats.shared.requestLimit = limit
         ServiceStats.shared.onRequestLimit = { [unowned self] in
             logger.info("max requests reached; asking to be replaced", ("requests", LogValue(ServiceStats.shared.requests)), ("limit", LogValue(limit)))
+            recycleRequested = true
             send(.recycle)
         }
     }

@@ -59,15 +59,22 @@ final class UpgradeTests: XCTestCase {
         let port = server.port()
         server.waitForReady(1)
 
-        // A release that cannot start: the old master says so and goes on.
+        // A release that dies just after taking the pidfile and the control socket's path (what a
+        // new master does right before it reports ready): the old master says so, takes both back
+        // and goes on.
+        let socket = directory + "/supervisor.sock"
         try FileManager.default.removeItem(atPath: binary)
-        try "#!/bin/sh\necho 'new release is broken' >&2\nexit 1\n".write(toFile: binary, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho 'new release is broken' >&2\necho 999999 > \(pidfile)\nrm -f \(socket)\n: > \(socket)\nexit 1\n"
+            .write(toFile: binary, atomically: true, encoding: .utf8)
         chmod(binary, 0o755)
         server.signal(SIGUSR2)
         let failed = server.waitForLog("msg=\"binary upgrade failed: the new master exited; still serving\"")
         XCTAssertTrue(failed.first?.contains("status=exit:1") ?? false, failed.first ?? "")
+        server.waitForLog("msg=\"pidfile reclaimed from the failed new master\"")
         XCTAssertEqual(try httpGet(port: port, "/hello/old").body, "Hello, old")
         XCTAssertEqual(try String(contentsOfFile: pidfile, encoding: .utf8), "\(server.pid)\n")
+        let status = try runCommand(["status", "--pidfile", pidfile])
+        XCTAssertTrue(status.output.hasPrefix("master  pid \(server.pid) "), "the control socket is the old master's again: \(status.output)\(status.error)")
 
         // A release that hangs: while it is starting, another USR2 is refused.
         try FileManager.default.removeItem(atPath: binary)
@@ -81,6 +88,7 @@ final class UpgradeTests: XCTestCase {
         XCTAssertEqual(try httpGet(port: port, "/hello/still").body, "Hello, still")
         // Stopping the old master stops the half-started new one too.
         server.signal(SIGTERM)
+        server.waitForLog("msg=\"binary upgrade cancelled\"", "new_pid=\(hung)", "reason=\"shutting down\"")
         XCTAssertEqual(server.waitForExit()?.code, 0)
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { !ServerProcess.isAlive(hung) })
     }
