@@ -14,6 +14,17 @@ public enum LogFile {
         try install(file)
     }
 
+    /// USR1 (logrotate renamed the file): point standard error at `path` again. A file that
+    /// cannot be opened is logged, and lines keep going to the old one.
+    public static func reopen(_ path: String?, logger: Logger) {
+        guard let path else { return }
+        do {
+            try redirectStandardError(to: path)
+        } catch {
+            logger.error("cannot reopen log file; still writing to the old one", ("error", LogValue(error)))
+        }
+    }
+
     /// Opens `path` for appending, without touching standard error yet: a reload opens the new
     /// file first, and installs it only once nothing else can refuse the reload.
     public static func open(_ path: String) throws(SystemError) -> FileDescriptor {

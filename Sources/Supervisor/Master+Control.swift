@@ -32,9 +32,7 @@ extension Master {
             case let .to(count): delta = count - before
             }
             if delta == 0 { return "ok\nalready \(before) workers\n" }
-            guard scale(by: delta, now: now) else {
-                return "error: cannot scale from \(before) by \(delta): \(before + delta < 1 ? "at least one worker must remain" : before + delta > 1024 ? "at most 1024 workers" : "the master is shutting down")\n"
-            }
+            if let refusal = scale(by: delta, now: now) { return "error: cannot scale from \(before) by \(delta): \(refusal)\n" }
             return "ok\nscaling from \(before) to \(table.desired) workers\n"
         }
     }

@@ -441,28 +441,23 @@ public final class Master {
     }
 
     private func reopenLogs() {
-        if let path = config.logFile {
-            do {
-                try LogFile.redirectStandardError(to: path)
-            } catch {
-                logger.error("cannot reopen log file; still writing to the old one", ("error", LogValue(error)))
-            }
-        }
+        LogFile.reopen(config.logFile, logger: logger)
         logger.info("reopening logs", ("signal", "USR1"))
         for channel in channels.values { _ = try? ChannelIO.send(.reopenLogs, on: channel) }
     }
 
+    /// TTIN/TTOU or `supervisor scale`. Returns why it was refused, or nil when it is under way.
     @discardableResult
-    func scale(by delta: Int, now: Instant) -> Bool {
+    func scale(by delta: Int, now: Instant) -> String? {
         let before = table.desired
         guard let actions = table.scale(by: delta, now: now) else {
-            let reason = before + delta < 1 ? "at least one worker" : before + delta > 1024 ? "at most 1024 workers" : "shutting down"
+            let reason = before + delta < 1 ? "at least one worker must remain" : before + delta > 1024 ? "at most 1024 workers" : "the master is shutting down"
             logger.warn("scale refused", ("from", LogValue(before)), ("by", LogValue(delta)), ("reason", .string(reason)))
-            return false
+            return reason
         }
         logger.info("scaling", ("from", LogValue(before)), ("to", LogValue(table.desired)))
         perform(actions)
-        return true
+        return nil
     }
 
     // MARK: Actions

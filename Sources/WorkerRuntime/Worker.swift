@@ -204,13 +204,7 @@ public final class Worker {
 
     /// USR1, relayed by the master: our log file (stderr) and the service's own (access log).
     private func reopenLogs() {
-        if let path = config.logFile {
-            do {
-                try LogFile.redirectStandardError(to: path)
-            } catch {
-                logger.error("cannot reopen log file; still writing to the old one", ("error", LogValue(error)))
-            }
-        }
+        LogFile.reopen(config.logFile, logger: logger)
         service?.reopenLogs()
     }
 
