@@ -1,5 +1,7 @@
-/// The protocol versions this parser serves. Any other well-formed `HTTP/x.y` is answered with 505;
-/// anything not of that shape is not an HTTP/1 request line at all (400).
+/// The protocol versions this parser serves. A higher minor version of HTTP/1 (`HTTP/1.2`…) is
+/// served as HTTP/1.1, the highest minor version we implement (RFC 9112 §2.3); any other
+/// well-formed `HTTP/x.y` is answered with 505; anything not of that shape is not an HTTP/1
+/// request line at all (400).
 public enum HTTPVersion: Sendable, Hashable, CustomStringConvertible {
     case http10
     case http11
@@ -18,8 +20,8 @@ public enum HTTPVersion: Sendable, Hashable, CustomStringConvertible {
               raw[start + 5].isDigit, raw[start + 6] == 0x2E, raw[start + 7].isDigit
         else { return .failure(.invalidVersion) }
         switch (raw[start + 5], raw[start + 7]) {
-        case (0x31, 0x31): return .success(.http11)
         case (0x31, 0x30): return .success(.http10)
+        case (0x31, _): return .success(.http11)
         default: return .failure(.unsupportedVersion)
         }
     }

@@ -21,6 +21,8 @@ final class HTTPConnection {
     private let output = ByteBuffer()
     /// The request being served asked for `100 Continue`, and it has not been sent yet.
     @exclusivity(unchecked) private var awaitingContinue = false
+    /// The loop instant by which the head being read must be complete (0: not started yet).
+    @exclusivity(unchecked) private var headDeadline: UInt64 = 0
 
     static let initialBufferSize = 4096
     static let bodyBufferSize = 64 * 1024
@@ -55,16 +57,28 @@ final class HTTPConnection {
             let request = Request(head: head, body: RequestBody(source: self, empty: !hasBody))
             let started = Instant.now
             let response = await service.responder.respond(to: request)
-            awaitingContinue = false
             var keepAlive = head.keepAlive && !EventLoop.current.isDraining
-            if !request.body.isFinished {
-                // The next request starts after this body: read and drop it, within reason.
-                let kept = await discardBody(request.body, framing: head.framing)
-                keepAlive = keepAlive && kept
+            // The handler answered without reading the whole body. The answer goes out now, never
+            // after waiting for the body: a refused upload (503, 413) or a route that takes no body
+            // must not hold the connection until the client sends it, and a `100-continue` client
+            // sends nothing until it hears back (RFC 9110 §10.1.1: the final status at once).
+            var discardAfterAnswer = false
+            if !request.body.isFinished && !discardBuffered(request.body) {
+                if awaitingContinue || response.status.code >= 400 || !worthDiscarding(head.framing) {
+                    keepAlive = false
+                } else {
+                    discardAfterAnswer = keepAlive
+                }
             }
-            let written = await write(response, for: head, keepAlive: keepAlive)
+            awaitingContinue = false
+            var written = await write(response, for: head, keepAlive: keepAlive)
             ServiceStats.shared.served()
             if let log = service.accessLog { record(request, response, started: started, in: log) }
+            if written && discardAfterAnswer {
+                // The next request starts after this body: read and drop it, within reason.
+                written = await discardBody(request.body)
+                keepAlive = written
+            }
             guard written, keepAlive else {
                 if keepAlive == false { await connection.lingeringClose() }
                 return
@@ -77,8 +91,10 @@ final class HTTPConnection {
     /// Why no further input came.
     private enum Failure: Error { case closed, timedOut, draining, cancelled }
 
-    /// The next parser event, reading as needed, each read waiting up to `timeout`.
-    private func nextEvent(timeout: Duration) async -> Result<RequestParser.Event, Failure> {
+    /// The next parser event, reading as needed, each read waiting up to `timeout`. Reading a
+    /// `head`, once part of it has arrived, reads wait only until `headDeadline` (set then, if
+    /// not yet): the whole head must arrive by it, however it is trickled (slowloris).
+    private func nextEvent(timeout: Duration, head: Bool = false) async -> Result<RequestParser.Event, Failure> {
         while true {
             let output = parser.parse(UnsafeRawBufferPointer(rebasing: input[start..<end]))
             start += output.consumed
@@ -89,8 +105,15 @@ final class HTTPConnection {
             } else if end == input.count {
                 compact()
             }
+            var wait = timeout
+            if head, !(parser.isIdle && start == end) {
+                let now = EventLoop.current.now
+                if headDeadline == 0 { headDeadline = now &+ UInt64(max(0, settings.headerTimeout.nanoseconds)) }
+                guard now < headDeadline else { return .failure(.timedOut) }
+                wait = .nanoseconds(Int64(headDeadline - now))
+            }
             let free = UnsafeMutableRawBufferPointer(rebasing: input[end...])
-            switch await connection.read(into: free, timeout: timeout) {
+            switch await connection.read(into: free, timeout: wait) {
             case let .bytes(count): end += count
             case .closed: return .failure(.closed)
             case .timedOut: return .failure(.timedOut)
@@ -134,11 +157,15 @@ final class HTTPConnection {
     }
 
     /// Reads the next request head; answers and returns nil when there is none to serve.
+    ///
+    /// `--header-timeout` is one deadline for the whole head, from the accept for a connection's
+    /// first request and from the head's first byte for the next ones; the wait for that first
+    /// byte on a kept-alive connection is `--keepalive-timeout`.
     private func readHead(firstRequest: Bool) async -> RequestHead? {
+        headDeadline = firstRequest ? EventLoop.current.now &+ UInt64(max(0, settings.headerTimeout.nanoseconds)) : 0
+        let timeout = firstRequest ? settings.headerTimeout : settings.keepAliveTimeout
         while true {
-            let idle = parser.isIdle && start == end
-            let timeout = idle && !firstRequest ? settings.keepAliveTimeout : settings.headerTimeout
-            switch await nextEvent(timeout: timeout) {
+            switch await nextEvent(timeout: timeout, head: true) {
             case let .success(.head(head)):
                 return head
             case .success(.end):
@@ -194,13 +221,36 @@ final class HTTPConnection {
         end = count
     }
 
-    /// Reads and drops what the handler left of the body. False when the connection must close:
-    /// the body is too large to be worth reading, or it failed.
-    private func discardBody(_ body: RequestBody, framing: BodyFraming) async -> Bool {
-        if case let .contentLength(length) = framing, length > settings.maxDiscardedBody { return false }
+    /// Drops the rest of the body if all of it has arrived already, without reading or waiting.
+    /// True when the body ended.
+    private func discardBuffered(_ body: RequestBody) -> Bool {
         var dropped = 0
-        // A 100-continue client that was not told to go on has not sent the body: nothing to drop.
-        if awaitingContinue { return false }
+        while true {
+            let output = parser.parse(UnsafeRawBufferPointer(rebasing: input[start..<end]))
+            start += output.consumed
+            switch output.event {
+            case .end:
+                body.isFinished = true
+                return true
+            case let .body(bytes):
+                dropped += bytes.count
+                if dropped > settings.maxDiscardedBody { return false }
+            case .needMore, .head, .error:
+                return false
+            }
+        }
+    }
+
+    /// Whether a body still to come is small enough to read and drop to keep the connection.
+    private func worthDiscarding(_ framing: BodyFraming) -> Bool {
+        if case let .contentLength(length) = framing { return length <= settings.maxDiscardedBody }
+        return true  // chunked: dropped up to the limit, then closed
+    }
+
+    /// Reads and drops what the handler left of the body, after the answer went out. False when
+    /// the connection must close: the body is larger than worth reading, or it failed.
+    private func discardBody(_ body: RequestBody) async -> Bool {
+        var dropped = 0
         do {
             while let piece = try await body.next() {
                 dropped += piece.count

@@ -6,12 +6,15 @@ public enum Socket {
     /// Opens, configures, binds and listens on `address`; the descriptor is `CLOEXEC` and non-blocking.
     ///
     /// TCP listeners get `SO_REUSEADDR` (restart while old connections sit in TIME_WAIT) and
-    /// `SO_REUSEPORT` (a new master can bind the same port during a binary upgrade, and a second
-    /// instance can be started beside this one). IPv6 listeners are `IPV6_V6ONLY`, so `[::]:80` and
-    /// `0.0.0.0:80` can both be configured. A unix socket path left by a dead server is removed; one a
-    /// live server still answers on is not.
-    public static func listen(on address: SocketAddress, backlog: Int32) throws(SystemError) -> FileDescriptor {
+    /// `SO_REUSEPORT` (a process that means to can listen beside us). `SO_REUSEPORT` would also let
+    /// a second instance started by mistake join silently and take half the connections, so unless
+    /// `sharing`, an address another socket listens on is refused first (`EADDRINUSE`, see
+    /// `refuseLiveListener`). IPv6 listeners are `IPV6_V6ONLY`, so `[::]:80` and `0.0.0.0:80` can
+    /// both be configured. A unix socket path left by a dead server is removed; one a live server
+    /// still answers on is not.
+    public static func listen(on address: SocketAddress, backlog: Int32, sharing: Bool = false) throws(SystemError) -> FileDescriptor {
         if case let .unix(path) = address { try removeStaleUnixSocket(at: path) }
+        if !sharing && !address.isUnix { try refuseLiveListener(on: address) }
         let raw = try syscall("socket") { socket(address.family, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0) }
         let fd = FileDescriptor(rawValue: raw)
         do {
@@ -51,6 +54,30 @@ public enum Socket {
         } catch {
             fd.close()
             throw error.on(address.description)
+        }
+    }
+
+    /// Throws `EADDRINUSE` when a socket already listens on `address` (or on a wildcard covering
+    /// it), whoever holds it. The probe binds with `SO_REUSEADDR` but without `SO_REUSEPORT`: Linux
+    /// then refuses exactly the ports with a listener, while TIME_WAIT and other connected
+    /// sockets (a restart's leftovers) do not count. Port 0 is always free of one.
+    static func refuseLiveListener(on address: SocketAddress) throws(SystemError) {
+        switch address {
+        case let .ipv4(_, port), let .ipv6(_, port): guard port != 0 else { return }
+        case .unix: return
+        }
+        let probe = try syscall("socket") { socket(address.family, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0) }
+        let fd = FileDescriptor(rawValue: probe)
+        defer { fd.close() }
+        do {
+            try setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+            if case .ipv6 = address { try setOption(fd, CInt(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
+            _ = try address.withSockAddr { (pointer, length) throws(SystemError) in
+                try syscall("bind") { Glibc.bind(probe, pointer, length) }
+            }
+        } catch where error.errno == .addressInUse {
+            throw SystemError("bind", errno: .addressInUse,
+                              object: "\(address) (another process listens there; --share-port to split its connections with it)")
         }
     }
 

@@ -12,6 +12,10 @@ public struct Configuration: Sendable, Equatable {
     /// The service the workers run (`echo`, `http`, or a name the embedding program registered).
     public var app: String
     public var backlog: Int32 = 1024
+    /// Bind a TCP address even where another process listens already (`SO_REUSEPORT` lets any
+    /// socket of the same user join, and the kernel then splits the connections between them).
+    /// Off by default, so a second instance started by mistake is refused, not silently half-served.
+    public var sharePort = false
     /// A worker silent (no heartbeat) for this long is killed and replaced.
     public var timeout: Duration = .seconds(30)
     /// How long a graceful shutdown or a retiring worker may take before SIGKILL.

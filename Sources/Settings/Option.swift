@@ -39,6 +39,10 @@ public struct Option: Sendable {
                 guard !config.binds.contains(address) else { throw ValueError("'\(value)' is given twice") }
                 config.binds.append(address)
             },
+            Option("share-port", nil,
+                   "bind even where another process already listens (SO_REUSEPORT: it and we then split the connections); off: such an address is refused") { config, _ throws(ValueError) in
+                config.sharePort = true
+            },
             Option("app", "NAME", "the service workers run: \(apps.joined(separator: ", "))") { config, value throws(ValueError) in
                 config.app = try Values.choice(value, from: apps)
             },

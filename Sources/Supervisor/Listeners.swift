@@ -26,11 +26,12 @@ public struct Listeners {
     public init() {}
 
     /// Binds every address or none: on the first failure the ones already bound are closed.
-    public static func bind(_ addresses: [SocketAddress], backlog: Int32) throws(SystemError) -> Listeners {
+    /// Without `sharing`, an address another process listens on is refused (`--share-port`).
+    public static func bind(_ addresses: [SocketAddress], backlog: Int32, sharing: Bool = false) throws(SystemError) -> Listeners {
         var listeners = Listeners()
         for address in addresses {
             do {
-                let fd = try Socket.listen(on: address, backlog: backlog)
+                let fd = try Socket.listen(on: address, backlog: backlog, sharing: sharing)
                 let bound = (try? Socket.localAddress(of: fd)) ?? address
                 listeners.all.append(Listener(configured: address, bound: address.isUnix ? address : bound, fd: fd))
             } catch {
@@ -45,7 +46,7 @@ public struct Listeners {
     /// master of a binary upgrade) uses that socket, its queue and all: matched by the name a binary
     /// upgrade gives it, else by the address it is bound to. Returns the inherited sockets no address
     /// asked for.
-    public static func open(_ addresses: [SocketAddress], backlog: Int32,
+    public static func open(_ addresses: [SocketAddress], backlog: Int32, sharing: Bool = false,
                             adopting inherited: [InheritedSocket]) throws(SystemError) -> (Listeners, unused: [InheritedSocket]) {
         var available = inherited
         var listeners = Listeners()
@@ -58,7 +59,7 @@ public struct Listeners {
                 continue
             }
             do {
-                let fresh = try Listeners.bind([address], backlog: backlog)
+                let fresh = try Listeners.bind([address], backlog: backlog, sharing: sharing)
                 listeners.all += fresh.all
             } catch {
                 // Only what this call bound is closed; inherited sockets are the caller's.
@@ -82,9 +83,9 @@ public struct Listeners {
     /// touched), and takes out the ones no longer listed. Their sockets are returned, not closed:
     /// the caller closes its copy, and the kernel closes the socket once the old workers, which
     /// hold their own copies, have drained and exited.
-    public mutating func update(to addresses: [SocketAddress], backlog: Int32) throws(SystemError) -> (added: [Listener], removed: [Listener]) {
+    public mutating func update(to addresses: [SocketAddress], backlog: Int32, sharing: Bool = false) throws(SystemError) -> (added: [Listener], removed: [Listener]) {
         let existing = Set(all.map(\.configured))
-        let fresh = try Listeners.bind(addresses.filter { !existing.contains($0) }, backlog: backlog)
+        let fresh = try Listeners.bind(addresses.filter { !existing.contains($0) }, backlog: backlog, sharing: sharing)
         let wanted = Set(addresses)
         let removed = all.filter { !wanted.contains($0.configured) }
         var byAddress: [SocketAddress: Listener] = [:]

@@ -75,8 +75,15 @@ final class RequestLineTests: XCTestCase {
     func testVersions() {
         XCTAssertEqual(head("GET / HTTP/1.0\r\n\r\n")?.version, .http10)
         XCTAssertEqual(head("GET / HTTP/1.1\r\nHost: a\r\n\r\n")?.version, .http11)
-        // Well-formed but not ours: 505.
-        for version in ["HTTP/2.0", "HTTP/1.2", "HTTP/0.9", "HTTP/3.0", "HTTP/9.9"] {
+        // A higher minor version of HTTP/1 is served as the highest we implement (RFC 9112 §2.3),
+        // with 1.1's rules: Host required, keep-alive by default.
+        for version in ["HTTP/1.2", "HTTP/1.9"] {
+            XCTAssertEqual(head("GET / \(version)\r\nHost: a\r\n\r\n")?.version, .http11, version)
+            XCTAssertEqual(head("GET / \(version)\r\nHost: a\r\n\r\n")?.keepAlive, true, version)
+            assertRejects("GET / \(version)\r\n\r\n", .missingHost)
+        }
+        // Well-formed but another major version: 505.
+        for version in ["HTTP/2.0", "HTTP/0.9", "HTTP/3.0", "HTTP/9.9", "HTTP/2.1"] {
             assertRejects("GET / \(version)\r\nHost: a\r\n\r\n", .unsupportedVersion)
         }
         XCTAssertEqual(HTTPParseError.unsupportedVersion.code, 505)

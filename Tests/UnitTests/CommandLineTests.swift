@@ -101,8 +101,9 @@ final class CommandLineTests: XCTestCase {
 
     func testStartHelpMentionsEveryOption() throws {
         let expected = Option.startOptions(apps: parser.apps).map { "--\($0.name)" }
-        XCTAssertEqual(expected.count, 26)
+        XCTAssertEqual(expected.count, 27)
         XCTAssertTrue(expected.contains("--keepalive-timeout"))
+        XCTAssertTrue(expected.contains("--share-port"))
         for arguments in [["start", "--help"], ["start", "-h"], ["start", "--workers", "2", "--help"]] {
             guard case let .help(text) = try parser.parse(arguments) else { return XCTFail("\(arguments) gave no help") }
             XCTAssertEqual(text, parser.startHelp)
