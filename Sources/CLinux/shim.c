@@ -2,6 +2,7 @@
 #define _GNU_SOURCE 1
 #include "CLinux.h"
 #include <sched.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 
@@ -37,6 +38,12 @@ int clinux_accept4(int fd, struct sockaddr *address, socklen_t *length, int flag
 int clinux_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 
 void *clinux_memrchr(const void *bytes, int byte, size_t count) { return memrchr(bytes, byte, count); }
+
+int clinux_drop_all_packets(int fd) {
+    struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+    struct sock_fprog program = { .len = 1, .filter = code };
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program);
+}
 
 int clinux_available_cpus(void) {
     cpu_set_t set;

@@ -35,8 +35,13 @@ public final class Acceptor {
     }
 
     /// Stops accepting for good and closes this worker's copies of the listeners (the master keeps
-    /// its own, so the sockets and their queues stay up for the next worker).
-    public func stop() {
+    /// its own, so the sockets and their queues stay up for the next worker). `takingQueued` first
+    /// accepts what is already queued (bounded): on a stop, or for an address a reload removed,
+    /// the master has made the socket refuse new connections, and no other worker will take them.
+    public func stop(takingQueued: Bool = false) {
+        if takingQueued {
+            for listener in listeners where active.contains(listener.rawValue) { acceptQueued(listener) }
+        }
         for listener in listeners {
             if active.remove(listener.rawValue) != nil { loop.removeSource(listener) }
             listener.close()
@@ -67,6 +72,20 @@ public final class Acceptor {
                     pause(listener, error)
                     return
                 }
+            }
+        }
+    }
+
+    /// Accepts until the queue is empty, at most a listen backlog's worth (65535).
+    private func acceptQueued(_ listener: FileDescriptor) {
+        for _ in 0..<65535 {
+            do {
+                guard let fd = try Socket.accept(listener) else { return }
+                onEvent(.accepted(fd))
+            } catch where error.errno.rawValue == ECONNABORTED || error.errno.rawValue == EPROTO {
+                continue
+            } catch {
+                return
             }
         }
     }

@@ -72,15 +72,17 @@ struct FieldFacts: Sendable {
     }
 
     /// The body framing, once every field is known (RFC 9112 §6.1, §6.3), or why there is none.
-    /// Only `chunked` is implemented, and only as the sole coding: anything else gets 501, since we
-    /// cannot find the end of a body coded in a way we do not understand.
+    /// Only `chunked` is implemented, and only as the sole coding. A request whose final coding is
+    /// not `chunked` has no reliable length at all: 400, then close (§6.3 item 4, a MUST). One that
+    /// ends in `chunked` but also names a coding we do not implement gets 501 (§6.1).
     func framing(for version: HTTPVersion) -> Result<BodyFraming, HTTPParseError> {
         if version == .http11 && hostCount == 0 { return .failure(.missingHost) }
         guard transferEncodingSeen else { return .success(contentLength.map(BodyFraming.contentLength) ?? .noBody) }
         if version == .http10 { return .failure(.transferEncodingInHTTP10) }
         if contentLength != nil { return .failure(.contentLengthWithTransferEncoding) }
         if codings == 0 { return .failure(.emptyTransferEncoding) }
-        if unknownCoding || !lastCodingIsChunked { return .failure(.unsupportedTransferCoding) }
+        if !lastCodingIsChunked { return .failure(.chunkedNotFinal) }
+        if unknownCoding { return .failure(.unsupportedTransferCoding) }
         if chunkedCount > 1 { return .failure(.chunkedAppliedTwice) }
         return .success(.chunked)
     }

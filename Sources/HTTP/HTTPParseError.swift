@@ -87,6 +87,7 @@ extension HTTPParseError {
     static let emptyTransferEncoding = HTTPParseError(.badRequest, "empty Transfer-Encoding")
     static let chunkedAppliedTwice = HTTPParseError(.badRequest, "chunked applied more than once")
     static let unsupportedTransferCoding = HTTPParseError(.notImplemented, "unsupported transfer coding")
+    static let chunkedNotFinal = HTTPParseError(.badRequest, "chunked is not the final transfer coding")
     static let bodyTooLarge = HTTPParseError(.contentTooLarge, "request body too large")
 
     /// An `Expect` other than `100-continue`. The head itself was valid and its framing known, so

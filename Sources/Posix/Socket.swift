@@ -81,6 +81,15 @@ public enum Socket {
         }
     }
 
+    /// Makes a listening socket admit no new connection, while those already in its accept queue
+    /// can still be accepted: a drop-everything socket filter, so new SYNs go unanswered (the
+    /// client retries, and a load balancer moves on to another host). Closing a listener resets
+    /// every connection still queued on it, requests sent included; a stop does this first, then
+    /// accepts what is queued, and only then closes.
+    public static func refuseNewConnections(_ fd: FileDescriptor) throws(SystemError) {
+        _ = try syscall("setsockopt(SO_ATTACH_FILTER)") { clinux_drop_all_packets(fd.rawValue) }
+    }
+
     /// A unix socket file whose server is gone refuses connections: remove it so `bind` can succeed.
     /// A file that is not a socket, or a socket that still accepts, is left alone (bind then fails
     /// with `EADDRINUSE`, which names the path).

@@ -94,6 +94,21 @@ public struct Listeners {
         return (fresh.all, removed)
     }
 
+    /// No new connection joins these sockets' queues from now on (see `Socket.refuseNewConnections`):
+    /// before a stop, and before an address a reload removed goes away, so that the workers can
+    /// accept everything queued before the last descriptor closes. Returns the failures.
+    public static func refuseNewConnections(_ listeners: [Listener]) -> [SystemError] {
+        var failures: [SystemError] = []
+        for listener in listeners {
+            do throws(SystemError) {
+                try Socket.refuseNewConnections(listener.fd)
+            } catch {
+                failures.append(error.on(listener.bound.description))
+            }
+        }
+        return failures
+    }
+
     /// Closes one socket taken out by `update`, and removes its file if it is a unix socket.
     public static func close(_ listener: Listener, removingFile: Bool = true) {
         listener.fd.close()

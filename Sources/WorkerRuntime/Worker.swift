@@ -218,7 +218,9 @@ public final class Worker {
         if first {
             logger.info("worker draining", ("reason", .string(reason)), ("connections", LogValue(ServiceStats.shared.open)),
                         ("deadline_s", .string(deadline.since(.now).secondsText)))
-            acceptor?.stop()
+            // What is queued already is served: on a stop the master has made the listeners refuse
+            // new connections, and closing them would reset every connection still queued.
+            acceptor?.stop(takingQueued: true)
             acceptor = nil
             loop.wakeIdleConnections()
         }

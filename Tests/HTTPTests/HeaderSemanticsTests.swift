@@ -95,7 +95,7 @@ final class HeaderSemanticsTests: XCTestCase {
     }
 
     func testFramingErrorsWinOverAnUnsupportedExpectation() {
-        assertRejects("POST / HTTP/1.1\r\nHost: a\r\nExpect: x\r\nTransfer-Encoding: gzip\r\n\r\n", .unsupportedTransferCoding)
+        assertRejects("POST / HTTP/1.1\r\nHost: a\r\nExpect: x\r\nTransfer-Encoding: gzip\r\n\r\n", .chunkedNotFinal)
         assertRejects("POST / HTTP/1.1\r\nHost: a\r\nExpect: x\r\nContent-Length: 10\r\n\r\n", .bodyTooLarge,
                       limits: .init(maxBodyLength: 9))
     }

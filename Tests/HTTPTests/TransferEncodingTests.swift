@@ -27,12 +27,19 @@ final class TransferEncodingTests: XCTestCase {
     }
 
     func testUnknownOrNonFinalChunkedIsNotImplemented() {
-        for value in ["gzip", "chunked, gzip", "gzip, chunked", "identity", "chunked;q=1", "chunked chunked", "x-chunked"] {
+        // chunked not the final coding: the length cannot be known, 400 and close (RFC 9112 §6.3).
+        for value in ["gzip", "chunked, gzip", "identity", "chunked;q=1", "chunked chunked", "x-chunked"] {
+            assertRejects("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \(value)\r\n\r\n", .chunkedNotFinal)
+        }
+        XCTAssertEqual(HTTPParseError.chunkedNotFinal.code, 400)
+        XCTAssertTrue(HTTPParseError.chunkedNotFinal.closesConnection)
+        // chunked last, with a coding we do not implement before it: 501 (§6.1).
+        for value in ["gzip, chunked", "br, gzip, chunked"] {
             assertRejects("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \(value)\r\n\r\n", .unsupportedTransferCoding)
         }
         // Across field lines, the codings form one list.
         assertRejects("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n",
-                      .unsupportedTransferCoding)
+                      .chunkedNotFinal)
         assertRejects("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
                       .unsupportedTransferCoding)
         XCTAssertEqual(HTTPParseError.unsupportedTransferCoding.code, 501)

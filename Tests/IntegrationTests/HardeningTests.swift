@@ -70,6 +70,44 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(server.lines(containing: "generation ready").count, 9)
     }
 
+    // MARK: A stop under load
+
+    /// Closing a listener resets every connection still in its accept queue, requests sent
+    /// included: a stop under load used to cut one request per client that was queued then (8 of
+    /// 8 here, every run). Now the listeners refuse new connections first and the workers serve
+    /// what is queued. Non-idempotent requests, since no proxy would retry those.
+    func testAStopUnderLoadCutsNoRequestItAccepted() throws {
+        let server = try ServerProcess(["start", "--workers", "2", "--bind", "127.0.0.1:0", "--health-interval", "0"])
+        let port = server.port()
+        server.waitForReady(2)
+        let tally = Tally()
+        let group = DispatchGroup()
+        for _ in 0..<8 {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                while !tally.stopped {
+                    // A connect that fails (refused once the master is gone) lost no request.
+                    guard let client = try? EchoClient(port: port, timeout: 10) else { usleep(10_000); continue }
+                    do {
+                        try client.send("POST /hello/x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+                        let (head, _) = try client.receiveResponse()
+                        guard head.hasPrefix("HTTP/1.1 ") else { throw EchoClient.Failure(description: head) }
+                        tally.succeeded()
+                    } catch {
+                        tally.failed("\(error)")
+                    }
+                }
+            }
+        }
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { tally.successes >= 2000 })
+        server.signal(SIGTERM)
+        XCTAssertEqual(server.waitForExit()?.code, 0)
+        tally.stop()
+        group.wait()
+        XCTAssertEqual(tally.failures, [], "requests cut by the stop (of \(tally.successes) answered)")
+    }
+
     // MARK: A second instance
 
     /// `SO_REUSEPORT` lets any socket of the same user join a live port, so a second `start` on a

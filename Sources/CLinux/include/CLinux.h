@@ -66,6 +66,11 @@ int clinux_pipe2(int fds[2], int flags);
 /// `memrchr(3)` is a GNU extension: finds the last newline of a read in one pass.
 void *clinux_memrchr(const void *bytes, int byte, size_t count);
 
+/// Attaches a classic BPF socket filter that drops every packet (`SO_ATTACH_FILTER`): on a
+/// listening TCP socket, new SYNs go unanswered, so no connection joins its accept queue any more,
+/// while the ones queued already can still be accepted. The filter's structs and macros live in
+/// <linux/filter.h>, which clashes with Glibc's module if imported into Swift.
+int clinux_drop_all_packets(int fd);
 /// `sched_getaffinity(2)` and the CPU_COUNT macro are GNU-only: the default worker count.
 int clinux_available_cpus(void);
 
