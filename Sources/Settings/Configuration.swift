@@ -5,8 +5,11 @@ import Posix
 public struct Configuration: Sendable, Equatable {
     public enum LogFormat: String, Sendable, CaseIterable { case logfmt, json }
 
-    /// Worker processes; default: the CPUs this process may run on.
-    public var workers: Int = Process.availableCPUs
+    /// Worker processes; default: the CPUs this process can use (`CPUBudget`: the affinity mask,
+    /// capped by the cgroup's CPU quota).
+    public var workers: Int = CPUBudget.current.workers
+    /// `workers` was set by a flag or the config file, not taken from the CPU budget.
+    public var workersGiven = false
     /// Listening addresses; empty means the app's default address.
     public var binds: [SocketAddress] = []
     /// The service the workers run (`echo`, `http`, or a name the embedding program registered).

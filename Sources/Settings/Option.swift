@@ -29,8 +29,9 @@ public struct Option: Sendable {
             Option("config", "FILE", "read settings from FILE (key = value, the long option names); flags override it") { _, value throws(ValueError) in
                 _ = try Values.path(value)
             },
-            Option("workers", "N", "worker processes (default: the number of CPUs)") { config, value throws(ValueError) in
+            Option("workers", "N", "worker processes (default: the CPUs this process may use: its affinity mask, capped by a cgroup CPU quota)") { config, value throws(ValueError) in
                 config.workers = try Values.integer(value, in: 1...1024)
+                config.workersGiven = true
             },
             Option("bind", "ADDR", repeatable: true,
                    "listen on HOST:PORT, [IPV6]:PORT or unix:/path; repeat for several (default: the app's)",
