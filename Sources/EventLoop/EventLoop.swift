@@ -39,6 +39,9 @@ public final class EventLoop: @unchecked Sendable {
     private var hasPwait2 = true
     /// Set when the worker starts draining; idle reads then end instead of waiting.
     @exclusivity(unchecked) public private(set) var isDraining = false
+    /// The server is out of its load balancer's rotation (`--shutdown-delay`, `supervisor drain`):
+    /// health checks answer 503 while every other request is still served.
+    public var isOutOfRotation = false
     /// The monotonic time at the start of this loop turn; cheaper than a clock read per use.
     @exclusivity(unchecked) public private(set) var now: UInt64 = Instant.now.nanoseconds
     /// The worst timer lateness since the last `takeMaxLag()`.
@@ -85,6 +88,9 @@ public final class EventLoop: @unchecked Sendable {
         let index = Int(handle.fd.rawValue)
         if index < handles.count, handles[index] === handle { handles[index] = nil }
         handle.fd.close()
+        // Its heap entry would keep it (and its connection's memory) until the deadline: seconds,
+        // thousands of connections at a high rate of short ones (see `TimerHeap`).
+        timers.remove(handle)
         handle.resumeRead(.cancelled)
         handle.resumeWrite(.cancelled)
     }
@@ -112,9 +118,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Calls `action` on the loop after `delay`. The returned timer can be cancelled.
     @discardableResult
     public func schedule(after delay: Duration, _ action: @escaping () -> Void) -> LoopTimer {
-        let timer = LoopTimer(action: action)
-        timers.push(now &+ UInt64(max(0, delay.nanoseconds)), timer)
-        return timer
+        LoopTimer(loop: self, at: now &+ UInt64(max(0, delay.nanoseconds)), action: action)
     }
 
     /// The worst lateness of a timer since the previous call, in microseconds.
@@ -195,7 +199,7 @@ public final class EventLoop: @unchecked Sendable {
         while let (deadline, target) = timers.popDue(now: now) {
             let late = now - deadline
             if late > maxLag { maxLag = late }
-            target.timerFired(scheduled: deadline, now: now)
+            target.timerFired(now: now)
         }
     }
 

@@ -37,10 +37,10 @@ final class IOHandle: TimerTarget {
     /// epoll reports it once, possibly in the same event as the last data: after that, a short read
     /// must not clear `readReady`, or the EOF would never be read (nginx's `pending_eof`).
     @exclusivity(unchecked) var peerClosed = false
-    /// When the current wait gives up (0: never). See `TimerHeap` for why this is a field.
+    /// When the current wait gives up (0: never). A field, so that moving it later costs no heap
+    /// operation: the heap entry (at most one, see `TimerHeap`) fires at its own instant, and
+    /// `timerFired` puts it back for this one. Removed from the heap when the handle closes.
     @exclusivity(unchecked) var deadline: UInt64 = 0
-    /// The deadline of this handle's live heap entry (0: none).
-    @exclusivity(unchecked) var scheduled: UInt64 = 0
     @exclusivity(unchecked) var isClosed = false
     unowned let loop: EventLoop
 
@@ -64,15 +64,13 @@ final class IOHandle: TimerTarget {
         }
     }
 
-    func timerFired(scheduled instant: UInt64, now: UInt64) {
-        if instant == scheduled { scheduled = 0 }
+    override func timerFired(now: UInt64) {
         guard !isClosed, readWaiter != nil || writeWaiter != nil, deadline != 0 else { return }
         if deadline <= now {
             resumeRead(.timedOut)
             resumeWrite(.timedOut)
-        } else if scheduled == 0 || scheduled > deadline {
-            scheduled = deadline
-            loop.timers.push(deadline, self)
+        } else {
+            loop.timers.schedule(self, at: deadline)
         }
     }
 
@@ -80,9 +78,7 @@ final class IOHandle: TimerTarget {
     func arm(timeout: Duration?) {
         guard let timeout else { deadline = 0; return }
         deadline = loop.now &+ UInt64(max(0, timeout.nanoseconds))
-        if scheduled == 0 || scheduled > deadline {
-            scheduled = deadline
-            loop.timers.push(deadline, self)
-        }
+        if let scheduled = loop.timers.deadline(of: self), scheduled <= deadline { return }
+        loop.timers.schedule(self, at: deadline)
     }
 }

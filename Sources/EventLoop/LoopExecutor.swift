@@ -93,7 +93,7 @@ final class DelayedJob: TimerTarget {
         self.executor = executor
     }
 
-    func timerFired(scheduled: UInt64, now: UInt64) { executor.enqueueUnowned(job) }
+    override func timerFired(now: UInt64) { executor.enqueueUnowned(job) }
 }
 
 extension EventLoop {
@@ -111,7 +111,7 @@ extension EventLoop {
                 let loop = EventLoop.current
                 guard loop.executor.isLoopThread, let job else { return 0 }
                 let unowned = unsafeBitCast(job, to: UnownedJob.self)
-                loop.timers.push(Instant.now.nanoseconds &+ UInt64(delay), DelayedJob(unowned, executor: loop.executor))
+                loop.timers.schedule(DelayedJob(unowned, executor: loop.executor), at: Instant.now.nanoseconds &+ UInt64(delay))
                 return 1
             })
     }
