@@ -4,7 +4,11 @@ import PackageDescription
 // Module dependencies run one way: Posix ← EventLoop ← WorkerRuntime/Echo, and Posix ← Supervisor.
 // Supervisor (the master) must never depend on EventLoop: the compiler then keeps the async runtime,
 // and any thread it might start, out of the process that forks.
-let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"], .when(configuration: .debug))]
+//
+// No `unsafeFlags` anywhere: SwiftPM refuses a dependency that has them ("contains unsafe build
+// flags"), so a package naming us by version could not resolve. Warnings are made fatal by CI
+// instead (`swift test -Xswiftc -warnings-as-errors` in .ci/run), and scripts/check-dependent
+// builds the README's embedding example as such a dependent package.
 
 let package = Package(
     name: "supervisor",
@@ -14,36 +18,32 @@ let package = Package(
     ],
     targets: [
         .target(name: "CLinux"),
-        .target(name: "Posix", dependencies: ["CLinux"], swiftSettings: strict),
-        .target(name: "Channel", dependencies: ["Posix"], swiftSettings: strict),
-        .target(name: "Settings", dependencies: ["Posix"], swiftSettings: strict),
-        .target(name: "Logging", dependencies: ["Posix"], swiftSettings: strict),
-        .target(name: "Supervisor", dependencies: ["Posix", "Channel", "Settings", "Logging"], swiftSettings: strict),
-        .target(name: "EventLoop", dependencies: ["Posix", "CLinux"], swiftSettings: strict),
-        .target(name: "Echo", dependencies: ["EventLoop", "Posix"], swiftSettings: strict),
-        .target(name: "HTTP", dependencies: [], swiftSettings: strict),
-        .target(name: "HTTPServer", dependencies: ["HTTP", "EventLoop", "Posix"], swiftSettings: strict),
-        .target(name: "WebApp", dependencies: ["HTTPServer", "HTTP", "EventLoop", "CLinux", "Channel", "Posix"], swiftSettings: strict),
-        .target(name: "WorkerRuntime", dependencies: ["CLinux", "EventLoop", "Posix", "Channel", "Settings", "Logging"], swiftSettings: strict),
+        .target(name: "Posix", dependencies: ["CLinux"]),
+        .target(name: "Channel", dependencies: ["Posix"]),
+        .target(name: "Settings", dependencies: ["Posix"]),
+        .target(name: "Logging", dependencies: ["Posix"]),
+        .target(name: "Supervisor", dependencies: ["Posix", "Channel", "Settings", "Logging"]),
+        .target(name: "EventLoop", dependencies: ["Posix", "CLinux"]),
+        .target(name: "Echo", dependencies: ["EventLoop", "Posix"]),
+        .target(name: "HTTP", dependencies: []),
+        .target(name: "HTTPServer", dependencies: ["HTTP", "EventLoop", "Posix"]),
+        .target(name: "WebApp", dependencies: ["HTTPServer", "HTTP", "EventLoop", "CLinux", "Channel", "Posix"]),
+        .target(name: "WorkerRuntime", dependencies: ["CLinux", "EventLoop", "Posix", "Channel", "Settings", "Logging"]),
         .target(
             name: "SupervisorKit",
-            dependencies: ["Supervisor", "WorkerRuntime", "Echo", "HTTPServer", "WebApp", "Settings", "Posix", "EventLoop", "Logging", "Channel"],
-            swiftSettings: strict),
-        .executableTarget(name: "supervisor-cli", dependencies: ["SupervisorKit"], swiftSettings: strict),
+            dependencies: ["Supervisor", "WorkerRuntime", "Echo", "HTTPServer", "WebApp", "Settings", "Posix", "EventLoop", "Logging", "Channel"]),
+        .executableTarget(name: "supervisor-cli", dependencies: ["SupervisorKit"]),
         .executableTarget(
-            name: "supervisor-fixture", dependencies: ["SupervisorKit", "EventLoop", "Echo", "Posix", "HTTPServer"], path: "Tests/Fixture",
-            swiftSettings: strict),
+            name: "supervisor-fixture", dependencies: ["SupervisorKit", "EventLoop", "Echo", "Posix", "HTTPServer"], path: "Tests/Fixture"),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Posix", "Channel", "Settings", "Supervisor", "EventLoop", "Echo", "Logging"],
-            swiftSettings: strict),
-        .testTarget(name: "WebAppTests", dependencies: ["WebApp", "HTTPServer"], swiftSettings: strict),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop"], swiftSettings: strict),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
+            dependencies: ["Posix", "Channel", "Settings", "Supervisor", "EventLoop", "Echo", "Logging"]),
+        .testTarget(name: "WebAppTests", dependencies: ["WebApp", "HTTPServer"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Posix", "supervisor-cli", "supervisor-fixture"],
-            swiftSettings: strict),
+            dependencies: ["Posix", "supervisor-cli", "supervisor-fixture"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -41,11 +41,15 @@ public enum ChannelMessage: Equatable, Sendable {
     case reopenLogs
     /// Worker → master: served its `--max-requests`; replace me (I keep serving until asked to quit).
     case recycle
+    /// Master → worker: the server leaves (false) or rejoins (true) its load balancer's rotation:
+    /// health checks answer 503 while out, every other request is still served
+    /// (`--shutdown-delay`, `supervisor drain|undrain`).
+    case rotation(inRotation: Bool)
 
     public static let maximumSize = 64
 
     private enum Tag: UInt8 {
-        case ready = 1, heartbeat = 2, quit = 3, reopenLogs = 4, recycle = 5
+        case ready = 1, heartbeat = 2, quit = 3, reopenLogs = 4, recycle = 5, rotation = 6
     }
 
     public func encoded() -> [UInt8] {
@@ -70,6 +74,9 @@ public enum ChannelMessage: Equatable, Sendable {
             header(.reopenLogs)
         case .recycle:
             header(.recycle)
+        case let .rotation(inRotation):
+            header(.rotation)
+            field(inRotation ? 1 : 0)
         }
         return bytes
     }
@@ -103,6 +110,9 @@ public enum ChannelMessage: Equatable, Sendable {
         case .recycle:
             guard fields(0) != nil else { return nil }
             self = .recycle
+        case .rotation:
+            guard let values = fields(1), values[0] <= 1 else { return nil }
+            self = .rotation(inRotation: values[0] == 1)
         }
     }
 }

@@ -14,9 +14,12 @@ public struct WorkerLaunch: Sendable {
     /// worker's own seat in them (nil when none was free: the worker then refuses what needs one).
     public let shared: SharedCounters
     public let seat: Int?
+    /// The server is out of its load balancer's rotation when this worker starts (see
+    /// `ChannelMessage.rotation`): its health checks fail from the first one.
+    public let outOfRotation: Bool
 
     public init(slot: Int, generation: Int, masterPID: ProcessID, channel: FileDescriptor, listeners: [FileDescriptor],
-                shared: SharedCounters, seat: Int?) {
+                shared: SharedCounters, seat: Int?, outOfRotation: Bool = false) {
         self.slot = slot
         self.generation = generation
         self.masterPID = masterPID
@@ -24,6 +27,7 @@ public struct WorkerLaunch: Sendable {
         self.listeners = listeners
         self.shared = shared
         self.seat = seat
+        self.outOfRotation = outOfRotation
     }
 }
 

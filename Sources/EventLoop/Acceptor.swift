@@ -22,6 +22,11 @@ public final class Acceptor {
     private var active: Set<CInt> = []
     private let onEvent: (Event) -> Void
     private let batch = 128
+    /// Asked before each accept (`--worker-connections`): false suspends accepting until `admit()`;
+    /// the connection waits in the kernel queue meanwhile, or another worker takes it.
+    public var admits: () -> Bool = { true }
+    /// Accepting is suspended because `admits` said no.
+    public private(set) var isSuspended = false
     public static let exhaustionPause: Duration = .milliseconds(100)
 
     public init(loop: EventLoop, listeners: [FileDescriptor], onEvent: @escaping (Event) -> Void) {
@@ -55,8 +60,25 @@ public final class Acceptor {
         active.insert(listener.rawValue)
     }
 
+    /// Resumes accepting after a suspension, once `admits` would say yes again.
+    public func admit() {
+        guard isSuspended else { return }
+        isSuspended = false
+        for listener in listeners {
+            do throws(SystemError) { try resume(listener) } catch { onEvent(.failed(error)) }
+        }
+    }
+
+    /// Leaves every listener to the other workers: removed from this loop's epoll, so a level-
+    /// triggered listener cannot wake a worker that would not accept.
+    private func suspend() {
+        isSuspended = true
+        for listener in listeners where active.remove(listener.rawValue) != nil { loop.removeSource(listener) }
+    }
+
     private func acceptReady(_ listener: FileDescriptor) {
         for _ in 0..<batch {
+            guard admits() else { return suspend() }
             do {
                 guard let fd = try Socket.accept(listener) else { return }
                 onEvent(.accepted(fd))

@@ -1,9 +1,11 @@
 import Glibc
+import Posix
 
 /// The access log (`--access-log PATH|-`): one line per request in the combined format, plus the
-/// time taken, as nginx and Apache write it, so existing log tooling reads it:
+/// time taken and the time it queued before that (from a trusted proxy's `X-Request-Start`, else
+/// `-`), as nginx and Apache write such fields, so existing log tooling reads it:
 ///
-///     203.0.113.7 - - [23/Nov/2026:10:15:42 +0000] "GET /files/a HTTP/1.1" 200 1024 "-" "curl/8.0" 0.002
+///     203.0.113.7 - - [23/Nov/2026:10:15:42 +0000] "GET /files/a HTTP/1.1" 200 1024 "-" "curl/8.0" 0.002 0.001
 ///
 /// Each line is one `write(2)` to a file opened `O_APPEND`, so the lines of all workers interleave
 /// whole. `reopen()` (USR1) opens the path again for logrotate.
@@ -20,7 +22,10 @@ public final class AccessLog: @unchecked Sendable {
     public init(path: String) throws(OpenError) {
         self.path = path
         fd = -1
-        guard let opened = Self.open(path) else { throw OpenError(description: "cannot open access log \(path): errno \(errno)") }
+        guard let opened = Self.open(path) else {
+            let error = SystemError("open", errno: .current, object: path)
+            throw OpenError(description: "cannot open access log \(path): \(error)")
+        }
         fd = opened
     }
 
@@ -39,9 +44,9 @@ public final class AccessLog: @unchecked Sendable {
     }
 
     public func record(client: String, method: String, target: String, version: String, status: Int, bytes: Int,
-                       referer: String?, userAgent: String?, seconds: Double) {
+                       referer: String?, userAgent: String?, seconds: Double, queueSeconds: Double? = nil) {
         let line = "\(client) - - [\(Self.timestamp())] \"\(Self.clean(method)) \(Self.clean(target)) \(version)\" \(status) \(bytes) "
-            + "\"\(Self.clean(referer ?? "-"))\" \"\(Self.clean(userAgent ?? "-"))\" \(Self.format(seconds))\n"
+            + "\"\(Self.clean(referer ?? "-"))\" \"\(Self.clean(userAgent ?? "-"))\" \(Self.format(seconds)) \(queueSeconds.map(Self.format) ?? "-")\n"
         var bytes = Array(line.utf8)
         _ = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
     }

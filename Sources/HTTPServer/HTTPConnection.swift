@@ -124,8 +124,14 @@ final class HTTPConnection {
     }
 
     /// Reads the PROXY header that must open the connection. A connection without a valid one is
-    /// closed without an answer: nothing trustworthy can be said about who it is from.
+    /// closed without an answer: nothing trustworthy can be said about who it is from. So is one
+    /// from a peer outside `--forwarded-allow-ips`: the header names any client its sender likes,
+    /// so only our own proxies may send it.
     private func readProxyHeader() async -> Bool {
+        guard ForwardedFor.isTrusted(connection.peerHost, settings.trustedProxies) else {
+            await connection.lingeringClose(timeout: .milliseconds(100))
+            return false
+        }
         let end = EventLoop.current.now &+ UInt64(settings.headerTimeout.nanoseconds)
         while true {
             switch ProxyProtocol.parse(UnsafeRawBufferPointer(rebasing: input[start..<self.end])) {
@@ -276,7 +282,15 @@ final class HTTPConnection {
         log.record(client: request.clientAddress, method: request.method.rawValue, target: request.head.target,
                    version: request.head.version == .http10 ? "HTTP/1.0" : "HTTP/1.1", status: response.status.code, bytes: bytes,
                    referer: request.head.headers.first(name: "Referer"), userAgent: request.head.headers.first(name: "User-Agent"),
-                   seconds: Double(Instant.now.since(started).nanoseconds) / 1e9)
+                   seconds: Double(Instant.now.since(started).nanoseconds) / 1e9,
+                   queueSeconds: RequestStart.queueSeconds(peer: peerHost, header: request.head.headers.first(name: "X-Request-Start"),
+                                                           trusted: settings.trustedProxies, now: Self.wallClockSeconds))
+    }
+
+    static var wallClockSeconds: Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     /// Answers a parse error, then closes (lingering, so the client reads the answer).

@@ -43,7 +43,9 @@ public enum ProxyProtocol {
         guard words.count == 6, words[1] == "TCP4" || words[1] == "TCP6" else { return .invalid("malformed PROXY v1 line") }
         let family = words[1] == "TCP4" ? AF_INET : AF_INET6
         var buffer = [UInt8](repeating: 0, count: 16)
-        guard inet_pton(family, words[2], &buffer) == 1, inet_pton(family, words[3], &buffer) == 1,
+        // inet_pton reads a C string: a NUL would end the address early and let the bytes after it through.
+        guard !words[2].utf8.contains(0), !words[3].utf8.contains(0),
+              inet_pton(family, words[2], &buffer) == 1, inet_pton(family, words[3], &buffer) == 1,
               isPort(words[4]), isPort(words[5]) else { return .invalid("bad address in PROXY v1 line") }
         return .header(length: lf + 1, source: words[2])
     }

@@ -114,6 +114,10 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
                 return socklen_t(MemoryLayout<sockaddr_in6>.size)
             }
         case let .unix(path):
+            // sun_path holds 108 bytes, its NUL included: a longer path is an error, not a crash.
+            guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
+                throw SystemError("socket address", errno: Errno(rawValue: ENAMETOOLONG), object: "unix:\(path)")
+            }
             length = withUnsafeMutableBytes(of: &storage) { raw in
                 let sun = raw.baseAddress!.assumingMemoryBound(to: sockaddr_un.self)
                 sun.pointee.sun_family = sa_family_t(AF_UNIX)

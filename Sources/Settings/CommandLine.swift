@@ -51,7 +51,7 @@ public struct CommandLineParser: Sendable {
         case "start":
             if rest.contains("--help") || rest.contains("-h") { return .help(startHelp) }
             return .start(try parseStart(rest))
-        case "status", "reload", "stop", "scale":
+        case "status", "reload", "stop", "scale", "drain", "undrain":
             if rest.contains("--help") || rest.contains("-h") { return .help(controlHelp) }
             return .control(try parseControl(subcommand, rest))
         case "--help", "-h", "help":
@@ -117,7 +117,7 @@ public struct CommandLineParser: Sendable {
         return config
     }
 
-    /// `status [--json]`, `reload`, `stop [--timeout D]`, `scale +N|-N|N`, each with `--pidfile
+    /// `status [--json]`, `reload`, `stop [--timeout D]`, `scale +N|-N|N`, `drain`, `undrain`, each with `--pidfile
     /// PATH` or `--config FILE` (whose `pidfile` is used) to find the master.
     func parseControl(_ name: String, _ arguments: [String]) throws(UsageError) -> ControlRequest {
         var pidfile: String?
@@ -176,6 +176,8 @@ public struct CommandLineParser: Sendable {
         case "status": command = .status(json: json)
         case "reload": command = .reload
         case "stop": command = .stop
+        case "drain": command = .drain
+        case "undrain": command = .undrain
         default:
             guard let target else { throw UsageError("scale needs +N, -N or N") }
             command = .scale(target)
@@ -189,6 +191,7 @@ public struct CommandLineParser: Sendable {
                \(programName) reload          (--pidfile PATH | --config FILE)
                \(programName) stop [--timeout DURATION] (--pidfile PATH | --config FILE)
                \(programName) scale +N|-N|N   (--pidfile PATH | --config FILE)
+               \(programName) drain | undrain (--pidfile PATH | --config FILE)
 
         Talk to a running master through its control socket, beside its pidfile (supervisor.pid →
         supervisor.sock). --config FILE uses the file's pidfile setting.
@@ -200,6 +203,9 @@ public struct CommandLineParser: Sendable {
           stop      graceful shutdown (like SIGTERM); waits until the master is gone (--timeout,
                     default 60s) and removes a pidfile it left
           scale     add (+N) or remove (-N) workers, or set the count (N)
+          drain     take the server out of its load balancer's rotation: /healthz answers 503 on
+                    every worker, every other request is still served; nothing stops
+          undrain   back into rotation
 
         exit status: 0 done; 1 no master running, or it refused; 2 usage; 3 stop timed out
         """
@@ -218,6 +224,8 @@ public struct CommandLineParser: Sendable {
           reload    re-read the configuration and replace every worker
           stop      stop a running master gracefully and wait for it
           scale     add or remove workers: +N, -N, or N
+          drain     out of the load balancer's rotation (/healthz 503), still serving
+          undrain   back into rotation
           help      show this text
           version   print the version
 

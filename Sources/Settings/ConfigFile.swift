@@ -1,4 +1,5 @@
 import Glibc
+import Posix
 
 /// The config file (`--config FILE`): one `key = value` a line, keys are the long flag names,
 /// `#` starts a comment (at the start of a line, or after a blank), blank lines are ignored.
@@ -13,7 +14,10 @@ public enum ConfigFile {
 
     public static func read(_ path: String) throws(UsageError) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw UsageError("cannot read config file \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            let error = SystemError("open", errno: .current, object: path)
+            throw UsageError("cannot read config file \(path): \(error)")
+        }
         defer { _ = close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -21,8 +25,9 @@ public enum ConfigFile {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if count == 0 { break }
             if count < 0 {
-                if errno == EINTR { continue }
-                throw UsageError("cannot read config file \(path): \(String(cString: strerror(errno)))")
+                let error = SystemError("read", errno: .current, object: path)
+                if error.errno == .interrupted { continue }
+                throw UsageError("cannot read config file \(path): \(error)")
             }
             bytes += chunk[..<count]
             guard bytes.count <= maximumSize else { throw UsageError("config file \(path) is larger than 1 MiB") }

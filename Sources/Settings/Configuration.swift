@@ -15,6 +15,9 @@ public struct Configuration: Sendable, Equatable {
     /// The service the workers run (`echo`, `http`, or a name the embedding program registered).
     public var app: String
     public var backlog: Int32 = 1024
+    /// At most this many open connections per worker (0: no limit but open files); past it the
+    /// worker stops accepting and the others, or the listen queue, take the new ones.
+    public var workerConnections = 0
     /// Bind a TCP address even where another process listens already (`SO_REUSEPORT` lets any
     /// socket of the same user join, and the kernel then splits the connections between them).
     /// Off by default, so a second instance started by mistake is refused, not silently half-served.
@@ -23,6 +26,9 @@ public struct Configuration: Sendable, Equatable {
     public var timeout: Duration = .seconds(30)
     /// How long a graceful shutdown or a retiring worker may take before SIGKILL.
     public var gracefulTimeout: Duration = .seconds(30)
+    /// On INT/TERM (or `supervisor stop`): this long out of rotation first (health checks fail,
+    /// everything else is served), so load balancers stop sending work before the drain.
+    public var shutdownDelay: Duration = .zero
     /// Period of the master's health log line; zero turns it off.
     public var healthInterval: Duration = .seconds(10)
     /// A connection with no traffic for this long is closed.

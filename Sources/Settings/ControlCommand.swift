@@ -5,6 +5,9 @@ public enum ControlCommand: Equatable, Sendable {
     case reload
     case stop
     case scale(ScaleTarget)
+    /// Out of the load balancer's rotation (health checks fail, requests still served), or back in.
+    case drain
+    case undrain
 
     public enum ScaleTarget: Equatable, Sendable {
         /// `+2` / `-1`
@@ -41,6 +44,8 @@ public enum ControlCommand: Equatable, Sendable {
         case .reload: "reload"
         case .stop: "stop"
         case let .scale(target): "scale \(target.text)"
+        case .drain: "drain"
+        case .undrain: "undrain"
         }
     }
 
@@ -52,6 +57,8 @@ public enum ControlCommand: Equatable, Sendable {
         case ("status", 2) where words[1] == "json": self = .status(json: true)
         case ("reload", 1): self = .reload
         case ("stop", 1): self = .stop
+        case ("drain", 1): self = .drain
+        case ("undrain", 1): self = .undrain
         case ("scale", 2):
             guard let target = ScaleTarget(parsing: words[1]) else { return nil }
             self = .scale(target)

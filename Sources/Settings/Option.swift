@@ -47,6 +47,10 @@ public struct Option: Sendable {
             Option("app", "NAME", "the service workers run: \(apps.joined(separator: ", "))") { config, value throws(ValueError) in
                 config.app = try Values.choice(value, from: apps)
             },
+            Option("worker-connections", "N",
+                   "at most N open connections per worker; past it the worker stops accepting and the others or the listen queue take them (default 0: no limit but open files)") { config, value throws(ValueError) in
+                config.workerConnections = try Values.integer(value, in: 0...10_000_000)
+            },
             Option("backlog", "N", "listen queue length per address (default 1024)") { config, value throws(ValueError) in
                 config.backlog = Int32(try Values.integer(value, in: 1...65535))
             },
@@ -55,6 +59,10 @@ public struct Option: Sendable {
             },
             Option("graceful-timeout", "DURATION", "time a draining worker gets before SIGKILL (default 30s)") { config, value throws(ValueError) in
                 config.gracefulTimeout = try Values.duration(value)
+            },
+            Option("shutdown-delay", "DURATION",
+                   "on INT/TERM, first answer /healthz with 503 for this long while serving everything else, so load balancers move away; then drain (default 0)") { config, value throws(ValueError) in
+                config.shutdownDelay = try Values.duration(value, allowZero: true)
             },
             Option("health-interval", "DURATION", "period of the health log line; 0 turns it off (default 10s)") { config, value throws(ValueError) in
                 config.healthInterval = try Values.duration(value, allowZero: true)

@@ -63,7 +63,7 @@ public enum BinaryUpgrade {
 
 extension Master {
     func startUpgrade(now: Instant) {
-        guard case .serving = table.phase else {
+        guard isServing else {
             logger.warn("binary upgrade refused: shutting down", ("signal", "USR2"))
             return
         }

@@ -26,14 +26,49 @@ final class ControlServer {
     static let clientTimeout = Duration.seconds(1)
     static let maximumLine = 256
 
-    init(path: String) throws(SystemError) {
-        let temporary = "\(path).\(Process.id).tmp"
+    /// Names the socket's real path, not only the temporary one a `bind` failed on:
+    /// `control socket /run/x.sock: bind(unix:/run/x.sock.42.tmp) failed: ENOENT (No such file or directory)`.
+    struct SetupError: Error, CustomStringConvertible {
+        let path: String
+        let reason: String
+        init(path: String, error: SystemError) { self.init(path: path, reason: error.description) }
+        init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
+        var description: String { "control socket \(path): \(reason)" }
+    }
+
+    /// The longest path a unix socket can have (`sun_path` less its NUL).
+    static let maximumPathLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+
+    static func temporaryPath(for path: String) -> String { "\(path).\(Process.id).tmp" }
+
+    /// Refuses, before anything is bound, a path too long for a unix socket (the pidfile's path
+    /// decides it: the socket goes beside it, created at a longer temporary name first).
+    static func checkPath(_ path: String) throws(SetupError) {
+        let temporary = temporaryPath(for: path)
+        let length = temporary.utf8.count
+        guard length <= maximumPathLength else {
+            throw SetupError(path: path, reason: "its temporary name \(temporary) is \(length) bytes, more than the \(maximumPathLength) "
+                             + "a unix socket path can hold: choose a shorter --pidfile path")
+        }
+    }
+
+    init(path: String) throws(SetupError) {
+        try Self.checkPath(path)
+        let temporary = Self.temporaryPath(for: path)
         _ = unlink(temporary)
         // Created owner-only from the start: no window in which others could connect.
         let mask = umask(0o177)
         let bound = Result { () throws(SystemError) in try Socket.listen(on: .unix(path: temporary), backlog: 16) }
         umask(mask)
-        let fd = try bound.get()
+        let fd: FileDescriptor
+        do {
+            fd = try bound.get()
+        } catch {
+            throw SetupError(path: path, error: error)
+        }
         do {
             var info = stat()
             _ = try syscall("stat") { stat(temporary, &info) }
@@ -42,7 +77,7 @@ final class ControlServer {
         } catch {
             fd.close()
             _ = unlink(temporary)
-            throw error.on(path)
+            throw SetupError(path: path, error: error.on(error.syscall == "stat" ? temporary : "\(temporary), \(path)"))
         }
         self.path = path
         listener = fd

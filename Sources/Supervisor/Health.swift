@@ -7,6 +7,8 @@ import Posix
 struct HealthReporter {
     let interval: Duration
     private(set) var nextAt: Instant?
+    /// `--worker-connections` (0: none), so the line shows how full the busiest worker is.
+    var connectionLimit = 0
     private var previous: (at: Instant, requests: UInt64, accepted: UInt64)?
 
     init(interval: Duration, now: Instant) {
@@ -41,6 +43,7 @@ struct HealthReporter {
             ("restarts", LogValue(table.restarts)),
             ("crash_looping", LogValue(table.crashLoopingSlots)),
             ("connections", LogValue(live.reduce(0) { $0 &+ $1.stats.openConnections })),
+            ("busiest_worker_connections", .string(Self.fullness(live.map(\.stats.openConnections).max() ?? 0, limit: connectionLimit))),
             ("accepted", LogValue(accepted)),
             ("accepted_per_s", LogValue(acceptRate)),
             ("requests", LogValue(requests)),
@@ -50,6 +53,9 @@ struct HealthReporter {
         )
         return true
     }
+
+    /// `37`, or `37/1000` against a `--worker-connections` limit.
+    static func fullness(_ open: UInt64, limit: Int) -> String { limit > 0 ? "\(open)/\(limit)" : "\(open)" }
 
     static func millis(_ micros: UInt64) -> String {
         let fraction = String(micros % 1000)

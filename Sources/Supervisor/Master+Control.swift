@@ -5,7 +5,7 @@ import Settings
 /// The master's answers to `supervisor status|reload|stop|scale`, arriving on its control socket.
 extension Master {
     func answer(_ command: ControlCommand?) -> String {
-        guard let command else { return "error: unknown command (expected status, reload, stop or scale +N|-N|N)\n" }
+        guard let command else { return "error: unknown command (expected status, reload, stop, scale +N|-N|N, drain or undrain)\n" }
         let now = Instant.now
         switch command {
         case let .status(json):
@@ -20,10 +20,19 @@ extension Master {
                 return "error: reload rejected, the running configuration stays in force: \(refusal.description)\n"
             }
         case .stop:
-            guard case .serving = table.phase else { return "ok\nalready stopping\n" }
-            logger.info("shutting down", ("by", "control socket"), ("mode", "graceful"))
-            shutdown(.graceful, now: now)
+            guard isServing else { return "ok\nalready stopping\n" }
+            requestStop(.graceful, by: ("by", "control socket"), now: now)
+            if delayedStop != nil {
+                return "ok\nstopping: out of rotation for \(config.shutdownDelay.secondsText)s, then pid \(Process.id) drains its workers within \(config.gracefulTimeout.secondsText)s\n"
+            }
             return "ok\nstopping: pid \(Process.id) drains its workers within \(config.gracefulTimeout.secondsText)s\n"
+        case .drain, .undrain:
+            let inRotation = command == .undrain
+            guard isServing else { return "error: the master is shutting down\n" }
+            if outOfRotation != inRotation { return "ok\nalready \(inRotation ? "in" : "out of") rotation\n" }
+            setRotation(inRotation: inRotation, by: ("by", "control socket"))
+            return inRotation ? "ok\nback in rotation: /healthz answers 200 again\n"
+                : "ok\nout of rotation: /healthz answers 503 on every worker; every other request is still served\n"
         case let .scale(target):
             let before = table.desired
             let delta: Int
@@ -40,7 +49,7 @@ extension Master {
     func statusReport(now: Instant) -> StatusReport {
         let phase: String
         switch table.phase {
-        case .serving: phase = upgrade == nil ? "serving" : "upgrading"
+        case .serving: phase = delayedStop != nil ? "stopping" : upgrade == nil ? "serving" : "upgrading"
         case .stopping: phase = "stopping"
         }
         let rows = table.workers.values.map { worker in
@@ -59,7 +68,7 @@ extension Master {
         }
         return StatusReport(
             masterPID: Process.id, uptimeMilliseconds: now.since(startedAt).milliseconds, generation: table.generation,
-            desiredWorkers: table.desired, phase: phase, app: config.app, binds: listeners.all.map(\.bound.description),
-            restarts: table.restarts, workers: rows)
+            desiredWorkers: table.desired, phase: phase, inRotation: !outOfRotation, app: config.app, binds: listeners.all.map(\.bound.description),
+            restarts: table.restarts, connectionLimit: config.workerConnections, workers: rows)
     }
 }

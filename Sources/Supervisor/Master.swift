@@ -47,6 +47,13 @@ public final class Master {
     var upgrade: BinaryUpgrade.InProgress?
     /// A new master took over: exit without removing what is now its (unix socket files).
     var handedOver = false
+    /// The listeners refuse new connections: this master is stopping.
+    var stopAdmitting = false
+    /// Out of the load balancer's rotation (`supervisor drain`, or a stop's `--shutdown-delay`):
+    /// every worker's health check answers 503 while requests are still served.
+    var outOfRotation = false
+    /// A stop waiting out `--shutdown-delay`, out of rotation, before its drain begins.
+    var delayedStop: Instant?
     /// A new master told to go when its upgrade was cancelled; killed at exit if still there.
     var abandonedUpgrade: ProcessID?
     /// systemd's notification socket, when run as a `Type=notify` service.
@@ -75,6 +82,7 @@ public final class Master {
         self.workerMain = workerMain
         table = WorkerTable(workers: config.workers, policy: .init(timeout: config.timeout, gracefulTimeout: config.gracefulTimeout))
         health = HealthReporter(interval: config.healthInterval, now: .now)
+        health.connectionLimit = config.workerConnections
     }
 
     /// Runs until shutdown; returns the process exit code.
@@ -102,11 +110,24 @@ public final class Master {
             logger.error("cannot map shared counters", ("error", LogValue(error)))
             return 1
         }
-        if let limit = try? ResourceLimits.raiseOpenFilesToHardLimit() {
-            logger.info("open file limit", ("nofile", LogValue(limit)))
-        }
+        // Logged once the fallible steps are past: a start that fails prints its error first.
+        let openFileLimit = try? ResourceLimits.raiseOpenFilesToHardLimit()
         if let path = config.pidfile {
             let pidfile = Pidfile(path: path)
+            // Before binding and before the control socket (which goes beside it): a missing or
+            // read-only directory is reported as the pidfile's, a path too long for the socket too.
+            do {
+                try pidfile.checkDirectory()
+            } catch {
+                logger.error("cannot write pidfile", ("error", LogValue(error)))
+                return 1
+            }
+            do {
+                try ControlServer.checkPath(ControlCommand.socketPath(forPidfile: path))
+            } catch {
+                logger.error("cannot create the control socket", ("error", LogValue(error)))
+                return 1
+            }
             // During a binary upgrade the file names the old master, which is expected to be alive.
             if origin == nil || pidfile.read() != origin?.oldPID {
                 do {
@@ -120,7 +141,7 @@ public final class Master {
         }
         do {
             let unused: [InheritedSocket]
-            (listeners, unused) = try Listeners.open(config.binds, backlog: config.backlog, adopting: inherited)
+            (listeners, unused) = try Listeners.open(config.binds, backlog: config.backlog, sharing: config.sharePort, adopting: inherited)
             for socket in unused {
                 logger.warn("closing an inherited socket no bind asks for", ("addr", .string(socket.address?.description ?? "unknown")),
                             ("name", .string(socket.name ?? "")))
@@ -153,7 +174,10 @@ public final class Master {
                 return 1
             }
         }
-        logger.info("master started", ("pid", LogValue(Process.id)), ("workers", LogValue(config.workers)), ("app", .string(config.app)))
+        if let openFileLimit { logger.info("open file limit", ("nofile", LogValue(openFileLimit))) }
+        var started: [(String, LogValue)] = [("pid", LogValue(Process.id)), ("workers", LogValue(config.workers)), ("app", .string(config.app))]
+        if !config.workersGiven { started.append(("workers_from", .string(CPUBudget.current.description))) }
+        logger.log(.info, "master started", started)
         settling = (origin == nil ? "start" : "upgrade", startedAt)
         perform(table.tick(now: .now))
         while exitCode == nil { turn() }
@@ -177,7 +201,7 @@ public final class Master {
         watched += channels.values
         watched += control?.descriptors ?? []
         if let upgrade, upgrade.pipeOpen { watched.append(upgrade.readyPipe) }
-        let deadlines = [table.nextDeadline, health.nextAt, control?.nextDeadline, upgrade?.deadline].compactMap { $0 }
+        let deadlines = [table.nextDeadline, health.nextAt, control?.nextDeadline, upgrade?.deadline, delayedStop].compactMap { $0 }
         let timeout = deadlines.min().map { $0.since(.now) }
         let readable: [FileDescriptor]
         do {
@@ -196,9 +220,12 @@ public final class Master {
 
         let now = Instant.now
         if let stop = pending.last(where: { [.interrupt, .terminate, .quit].contains($0) }) {
-            let mode: WorkerTable.ShutdownMode = stop == .quit ? .fast : .graceful
-            logger.info("shutting down", ("signal", .string(stop.name)), ("mode", .string(mode.rawValue)))
-            shutdown(mode, now: now)
+            requestStop(stop == .quit ? .fast : .graceful, by: ("signal", .string(stop.name)), now: now)
+        }
+        if let due = delayedStop, now >= due {
+            delayedStop = nil
+            logger.info("shutting down", ("after", "shutdown-delay"), ("mode", "graceful"))
+            shutdown(.graceful, now: now)
         }
         if pending.contains(.hangup) { reload(now: now) }
         control?.serve(readable: readableSet, now: now) { answer($0) }
@@ -248,10 +275,50 @@ public final class Master {
         logger.info("took over from the old master", ("old_pid", LogValue(origin.oldPID)))
     }
 
+    /// Serving, and no stop waiting out its `--shutdown-delay`.
+    var isServing: Bool {
+        guard case .serving = table.phase else { return false }
+        return delayedStop == nil
+    }
+
+    /// INT/TERM/QUIT or `supervisor stop`. A graceful stop with `--shutdown-delay` first leaves the
+    /// rotation and serves on for that long (load balancers need a few health checks to notice);
+    /// a second one during the delay starts the drain at once.
+    func requestStop(_ mode: WorkerTable.ShutdownMode, by cause: (String, LogValue), now: Instant) {
+        if mode == .graceful, isServing, config.shutdownDelay > .zero {
+            delayedStop = now + config.shutdownDelay
+            if !handedOver { notify { (notifier) throws(SystemError) in try notifier.stopping() } }
+            logger.info("shutting down: out of rotation first", cause, ("delay_s", .string(config.shutdownDelay.secondsText)))
+            setRotation(inRotation: false, by: cause)
+            return
+        }
+        delayedStop = nil
+        logger.info("shutting down", cause, ("mode", .string(mode.rawValue)))
+        shutdown(mode, now: now)
+    }
+
+    /// `supervisor drain|undrain`, and the start of a delayed stop: tells every worker.
+    func setRotation(inRotation: Bool, by cause: (String, LogValue)) {
+        outOfRotation = !inRotation
+        logger.info(inRotation ? "back in rotation" : "out of rotation", cause)
+        for (pid, channel) in channels where !((try? ChannelIO.send(.rotation(inRotation: inRotation), on: channel)) ?? false) {
+            logger.warn("cannot tell a worker about the rotation", ("pid", LogValue(pid)))
+        }
+    }
+
     func shutdown(_ mode: WorkerTable.ShutdownMode, now: Instant) {
-        if case .serving = table.phase, !handedOver { notify { (notifier) throws(SystemError) in try notifier.stopping() } }
+        if isServing, !handedOver { notify { (notifier) throws(SystemError) in try notifier.stopping() } }
         // A stop beats an upgrade under way: the new master must not take over a stopping server.
         cancelUpgrade(reason: "shutting down")
+        // No new connection joins the queues, and the workers take what is queued before they go:
+        // closing a listener resets every connection still in its queue, requests sent included.
+        // Not after a hand-over, nor in a new master not yet in charge: the sockets serve on.
+        if origin == nil && !handedOver && !stopAdmitting {
+            stopAdmitting = true
+            for failure in Listeners.refuseNewConnections(listeners.all) {
+                logger.warn("cannot stop new connections; those queued at exit will be reset", ("error", LogValue(failure)))
+            }
+        }
         perform(table.shutdown(mode, now: now))
     }
 
@@ -353,7 +420,7 @@ public final class Master {
                     logger.info("recycling worker", ("pid", LogValue(pid)), ("slot", LogValue(worker.slot)), ("reason", "max-requests"))
                     perform(table.recycle(pid: pid, now: .now))
                 }
-            case .message(.quit), .message(.reopenLogs):
+            case .message(.quit), .message(.reopenLogs), .message(.rotation):
                 logger.warn("unexpected channel message from worker", ("pid", LogValue(pid)))
             }
         }
@@ -368,7 +435,7 @@ public final class Master {
     /// generation of workers with it. Returns the new generation.
     @discardableResult
     func reload(now: Instant) -> Result<Int, ReloadRefused> {
-        guard case .serving = table.phase else {
+        guard isServing else {
             logger.warn("reload ignored: shutting down")
             return .failure(ReloadRefused(description: "the master is shutting down"))
         }
@@ -414,7 +481,7 @@ public final class Master {
         defer { newLog?.close() }
         let change: (added: [Listeners.Listener], removed: [Listeners.Listener])
         do {
-            change = try listeners.update(to: fresh.binds, backlog: fresh.backlog)
+            change = try listeners.update(to: fresh.binds, backlog: fresh.backlog, sharing: fresh.sharePort)
         } catch {
             logger.error("reload rejected: cannot listen on a new address; the running configuration stays in force", ("error", LogValue(error)))
             return ReloadRefused(description: "cannot listen: \(error)")
@@ -427,14 +494,18 @@ public final class Master {
             }
         }
         for listener in change.added { logger.info("listening", ("addr", LogValue(listener.bound))) }
+        // Old workers hold their own copies and accept until they drain, taking what is queued then.
+        for failure in Listeners.refuseNewConnections(change.removed) {
+            logger.warn("cannot stop new connections to a removed address", ("error", LogValue(failure)))
+        }
         for listener in change.removed {
-            // Old workers hold their own copies and keep accepting until they have drained.
             logger.info("no longer listening", ("addr", LogValue(listener.bound)))
             Listeners.close(listener)
         }
         table.policy.timeout = fresh.timeout
         table.policy.gracefulTimeout = fresh.gracefulTimeout
         if fresh.healthInterval != config.healthInterval { health = HealthReporter(interval: fresh.healthInterval, now: .now) }
+        health.connectionLimit = fresh.workerConnections
         logger.format = fresh.logFormat == .json ? .json : .logfmt
         config = fresh
         return nil
@@ -521,7 +592,8 @@ public final class Master {
             keep.insert(workerEnd.rawValue)
             FileDescriptor.closeAll(except: keep)
             workerMain(WorkerLaunch(slot: slot, generation: generation, masterPID: masterPID,
-                                    channel: workerEnd, listeners: listeners.descriptors, shared: shared, seat: seat), config)
+                                    channel: workerEnd, listeners: listeners.descriptors, shared: shared, seat: seat,
+                                    outOfRotation: outOfRotation), config)
         }
         workerEnd.close()
         channels[pid] = masterEnd

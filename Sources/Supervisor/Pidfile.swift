@@ -12,7 +12,34 @@ public struct Pidfile: Sendable {
         public var description: String { "pidfile \(path) names process \(pid), which is running: is another master using it?" }
     }
 
+    /// The pidfile cannot be created where it is asked for: its directory is missing, is not a
+    /// directory, or is not writable. The control socket goes in the same directory.
+    public struct DirectoryError: Error, CustomStringConvertible {
+        public let path: String
+        public let directory: String
+        public let error: SystemError
+        public var description: String { "pidfile \(path) cannot be created in \(directory): \(error)" }
+    }
+
     public init(path: String) { self.path = path }
+
+    /// The directory the file (and the control socket beside it) goes in.
+    public var directory: String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Checks, before anything is bound, that the file can be created: its directory exists, is a
+    /// directory, and may be written to (the trailing `/` makes `access` refuse a regular file).
+    public func checkDirectory() throws(DirectoryError) {
+        let directory = directory
+        let probe = directory.hasSuffix("/") ? directory : directory + "/"
+        do {
+            _ = try syscall("access") { access(probe, W_OK) }
+        } catch {
+            throw DirectoryError(path: path, directory: directory, error: error.on(probe))
+        }
+    }
 
     /// The pid the file names, if it exists and holds one.
     public func read() -> ProcessID? {

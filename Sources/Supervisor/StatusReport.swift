@@ -23,15 +23,19 @@ public struct StatusReport: Equatable, Sendable {
     public var desiredWorkers: Int
     /// serving, stopping, upgrading
     public var phase: String
+    /// False while out of the load balancer's rotation (`supervisor drain`, `--shutdown-delay`).
+    public var inRotation = true
     public var app: String
     public var binds: [String]
     public var restarts: Int
+    /// `--worker-connections` (0: none): CONNS then reads `open/limit`.
+    public var connectionLimit = 0
     public var workers: [WorkerRow]
 
     /// A few lines a person reads at a glance.
     public func table() -> String {
         var lines = [
-            "master  pid \(masterPID)  up \(Self.age(uptimeMilliseconds))  generation \(generation)  workers \(workers.filter { $0.state == "ready" || $0.state == "booting" }.count)/\(desiredWorkers)  \(phase)  restarts \(restarts)",
+            "master  pid \(masterPID)  up \(Self.age(uptimeMilliseconds))  generation \(generation)  workers \(workers.filter { $0.state == "ready" || $0.state == "booting" }.count)/\(desiredWorkers)  \(phase)\(inRotation ? "" : " (out of rotation)")  restarts \(restarts)",
             "app     \(app) on \(binds.joined(separator: ", "))",
             "",
         ]
@@ -40,7 +44,7 @@ public struct StatusReport: Equatable, Sendable {
         for worker in workers.sorted(by: { ($0.slot, $0.generation, $0.pid) < ($1.slot, $1.generation, $1.pid) }) {
             rows.append([
                 String(worker.pid), String(worker.slot), String(worker.generation), worker.state, Self.age(worker.ageMilliseconds),
-                String(worker.requests), String(worker.connections),
+                String(worker.requests), HealthReporter.fullness(worker.connections, limit: connectionLimit),
                 worker.residentBytes == 0 ? "-" : Self.megabytes(worker.residentBytes), "\(Self.age(worker.lastHeartbeatMilliseconds)) ago",
             ])
         }
@@ -66,8 +70,8 @@ public struct StatusReport: Equatable, Sendable {
                 + "\"rss_bytes\":\(worker.residentBytes),\"last_heartbeat_ms\":\(worker.lastHeartbeatMilliseconds)}"
         }
         return "{\"master\":{\"pid\":\(masterPID),\"uptime_ms\":\(uptimeMilliseconds),\"generation\":\(generation),"
-            + "\"workers\":\(desiredWorkers),\"phase\":\(string(phase)),\"app\":\(string(app)),"
-            + "\"binds\":[\(binds.map(string).joined(separator: ","))],\"restarts\":\(restarts)},"
+            + "\"workers\":\(desiredWorkers),\"phase\":\(string(phase)),\"in_rotation\":\(inRotation),\"app\":\(string(app)),"
+            + "\"binds\":[\(binds.map(string).joined(separator: ","))],\"restarts\":\(restarts),\"connection_limit\":\(connectionLimit)},"
             + "\"workers\":[\(rows.joined(separator: ","))]}\n"
     }
 

@@ -5,8 +5,11 @@ import HTTPServer
 ///
 /// `GET /` answers `Hello, World!`, or with a file server lists its folder; `GET|HEAD
 /// /files/{name}` sends a file (see `FileServer`); `GET /hello/{name}` answers `Hello, {name}` with the name
-/// percent-decoded (invalid encoding → 400); `GET /healthz` answers `ok`, or 503 once this worker is
-/// draining, so a load balancer stops sending it new work.
+/// percent-decoded (invalid encoding → 400); `GET /healthz` (readiness) answers `ok`, or 503 once
+/// this worker is draining or the server is out of rotation (`--shutdown-delay`, `supervisor
+/// drain`), so a load balancer stops sending it new work; `GET /livez` (liveness) answers `ok` for
+/// as long as the worker's loop runs, draining or not, so an orchestrator never kills a server
+/// for draining.
 public enum BuiltInApp {
     public static func routes(files: FileServer? = nil) -> Router<RouteHandler> {
         var router = Router<RouteHandler>()
@@ -24,8 +27,11 @@ public enum BuiltInApp {
             return .text("Hello, \(name)")
         }
         router.get("/healthz") { _ in
-            EventLoop.current.isDraining ? .text("draining\n", status: .serviceUnavailable) : .text("ok\n")
+            let loop = EventLoop.current
+            if loop.isDraining { return .text("draining\n", status: .serviceUnavailable) }
+            return loop.isOutOfRotation ? .text("out of rotation\n", status: .serviceUnavailable) : .text("ok\n")
         }
+        router.get("/livez") { _ in .text("ok\n") }
         return router
     }
 }

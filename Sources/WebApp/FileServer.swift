@@ -3,6 +3,7 @@ import EventLoop
 import Glibc
 import HTTP
 import HTTPServer
+import Posix
 
 /// Serves the files of one folder: `GET /` lists them, `GET|HEAD /files/{name}` sends one,
 /// `PUT /files/{name}` stores one (see `upload(_:)`).
@@ -20,14 +21,21 @@ public final class FileServer: @unchecked Sendable {
     @LoopActor var uploadCount = 0
     @LoopActor lazy var cache = OpenFileCache()
 
+    /// `cannot open --root /srv/x: open(/srv/x) failed: ENOTDIR (Not a directory)`.
     public struct RootError: Error, CustomStringConvertible {
-        public let description: String
+        public let root: String
+        public let error: SystemError
+        public var description: String { "cannot open --root \(root): \(error)" }
     }
 
     /// Opens the folder (in the worker, at boot: a missing folder is a boot failure).
     public init(root: String, pool: BlockingPool, uploads: UploadLimit) throws(RootError) {
-        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw RootError(description: "cannot open --root \(root): errno \(errno)") }
+        let fd: CInt
+        do {
+            fd = try syscall("open") { open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        } catch {
+            throw RootError(root: root, error: error.on(root))
+        }
         self.root = root
         rootFD = fd
         self.pool = pool

@@ -52,6 +52,7 @@ public final class Worker {
             terminate = try SignalDescriptor(mask)
             loop = try EventLoop.boot()
             loop.installAsGlobalExecutor()
+            loop.isOutOfRotation = launch.outOfRotation
         } catch {
             logger.error("worker cannot boot", ("error", LogValue(error)))
             Process.exitImmediately(WorkerExitCode.bootFailure)
@@ -81,6 +82,10 @@ public final class Worker {
         }
         let acceptor = Acceptor(loop: loop, listeners: launch.listeners) { [unowned self] event in
             LoopActor.assumeIsolated { self.acceptorEvent(event) }
+        }
+        if config.workerConnections > 0 {
+            let limit = UInt64(config.workerConnections)
+            acceptor.admits = { LoopActor.assumeIsolated { ServiceStats.shared.open < limit } }
         }
         do throws(SystemError) {
             try loop.addSource(launch.channel, exclusive: false) { LoopActor.assumeIsolated { self.readChannel() } }
@@ -130,6 +135,7 @@ public final class Worker {
         if let service { await service.serve(connection) }
         connection.close()
         ServiceStats.shared.connectionClosed()
+        if let acceptor, acceptor.isSuspended, acceptor.admits() { acceptor.admit() }
         finishIfDrained()
     }
 
@@ -152,6 +158,8 @@ public final class Worker {
                 drain(deadline: deadline, reason: "quit")
             case .message(.reopenLogs):
                 reopenLogs()
+            case let .message(.rotation(inRotation)):
+                loop.isOutOfRotation = !inRotation
             case .message(.ready), .message(.heartbeat), .message(.recycle):
                 logger.warn("unexpected channel message from master")
             }

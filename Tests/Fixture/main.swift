@@ -25,7 +25,7 @@ let crashSoon = App(name: "crash-soon", defaultBind: .ipv4(host: "127.0.0.1", po
 }
 
 // README example: begin
-import HTTPServer
+import SupervisorKit
 
 /// Your own handlers under the same master: a router with path parameters, and CPU-heavy work
 /// handed to the worker's thread pool so the event loop never stalls.

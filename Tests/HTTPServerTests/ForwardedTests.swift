@@ -33,6 +33,26 @@ final class ForwardedTests: XCTestCase {
                        "several header lines are one list")
         XCTAssertEqual(ForwardedFor.client(peer: "127.0.0.1", forwardedFor: ["garbage"], trusted: trusted), "127.0.0.1")
         XCTAssertEqual(ForwardedFor.client(peer: "127.0.0.1", forwardedFor: [], trusted: trusted), "127.0.0.1")
+        XCTAssertEqual(ForwardedFor.client(peer: "unix", forwardedFor: ["203.0.113.7"], trusted: []), "203.0.113.7",
+                       "a proxy on a unix socket is a local process: believed, like loopback")
+    }
+
+    func testQueueTimeFromATrustedProxysRequestStart() throws {
+        let trusted = try ranges(["127.0.0.1"])
+        let now = 1_700_000_010.5
+        func queue(_ header: String?, peer: String = "127.0.0.1") -> Double? {
+            RequestStart.queueSeconds(peer: peer, header: header, trusted: trusted, now: now)
+        }
+        XCTAssertEqual(try XCTUnwrap(queue("t=1700000010.250")), 0.25, accuracy: 1e-6, "nginx's t=${msec}: seconds")
+        XCTAssertEqual(try XCTUnwrap(queue("t=1700000010000")), 0.5, accuracy: 1e-6, "Heroku's milliseconds")
+        XCTAssertEqual(try XCTUnwrap(queue("t=1700000010000000")), 0.5, accuracy: 1e-6, "microseconds")
+        XCTAssertEqual(try XCTUnwrap(queue("1700000009")), 1.5, accuracy: 1e-6, "t= may be absent")
+        XCTAssertEqual(queue("t=1700000099.0"), 0, "a stamp from a clock ahead of ours is 0, not negative")
+        XCTAssertNil(queue("t=1700000010.250", peer: "203.0.113.9"), "an untrusted peer's stamp is not believed")
+        for garbage in ["", "t=", "t=abc", "t=1.2.3", "t=-5", "t=1e9", "t=" + String(repeating: "9", count: 30)] {
+            XCTAssertNil(queue(garbage), garbage)
+        }
+        XCTAssertNil(queue(nil))
     }
 
     func testSchemeFromTrustedProxiesOnly() throws {

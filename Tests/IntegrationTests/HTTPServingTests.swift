@@ -151,6 +151,20 @@ final class AccessLogTests: XCTestCase {
         })
         XCTAssertTrue(log.hasPrefix("203.0.113.7 - - ["), "the client behind the trusted proxy, not the spoofed entry: \(log)")
         XCTAssertTrue(log.contains("] \"GET /hello/x HTTP/1.1\" 200 8 \"http://r/\" \"ua \\\"quoted\\\"\" "), log)
+        XCTAssertTrue(log.hasSuffix(" -\n"), "no X-Request-Start: no queue time: \(log)")
+
+        // A trusted proxy's X-Request-Start (nginx's t=${msec}) gives the queue time, the last field.
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let stamp = "\(now.tv_sec - 2).\(String(format: "%03d", now.tv_nsec / 1_000_000))"
+        try request(port, "GET /hello/q HTTP/1.1\r\nHost: x\r\nX-Request-Start: t=\(stamp)\r\nConnection: close\r\n\r\n")
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) {
+            log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            return log.contains("/hello/q")
+        })
+        let queued = log.split(separator: "\n").first { $0.contains("/hello/q") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        XCTAssertGreaterThanOrEqual(queued ?? 0, 2, log)
+        XCTAssertLessThan(queued ?? 99, 2 + ServerProcess.deadline, log)
 
         // logrotate: rename the file, USR1 to the master, and the next line goes to a new file.
         XCTAssertEqual(rename(path, path + ".1"), 0)
@@ -204,6 +218,21 @@ final class AccessLogTests: XCTestCase {
         XCTAssertTrue(log.contains("203.0.113.7 - - [") && log.contains("\"GET /hello/v1 HTTP/1.1\" 200"), log)
         XCTAssertTrue(log.contains("198.51.100.9 - - [") && log.contains("\"GET /hello/v2 HTTP/1.1\" 200"), log)
         XCTAssertEqual(log.split(separator: "\n").count, 2, "the bare request was never served")
+    }
+
+    /// A PROXY header names any client its sender likes: only a trusted peer may send one.
+    func testProxyProtocolFromAnUntrustedPeerIsRefused() throws {
+        let path = ServerProcess.temporaryDirectory() + "/access.log"
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0",
+                                        "--access-log", path, "--proxy-protocol", "--forwarded-allow-ips", "10.0.0.0/8"])
+        let port = server.port()
+        server.waitForReady(1)
+        let client = try EchoClient(port: port)
+        try client.send("PROXY TCP4 203.0.113.7 127.0.0.1 40000 8080\r\nGET /hello/spoof HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        XCTAssertTrue(try client.receiveAll().isEmpty, "closed without an answer")
+        // The worker is fine and the log holds no line for it.
+        XCTAssertEqual(server.workerPIDs.count, 1)
+        XCTAssertFalse(((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains("203.0.113.7"))
     }
 
     func testABadTrustListIsAUsageError() throws {

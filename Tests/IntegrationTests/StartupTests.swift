@@ -113,7 +113,6 @@ final class StartupTests: XCTestCase {
         server.waitForLog("msg=listening", "addr=unix:\(path)")
         server.waitForLog("msg=listening", "addr=[::1]:")
         let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(client) }
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
@@ -124,6 +123,8 @@ final class StartupTests: XCTestCase {
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         XCTAssertEqual(recv(client, &buffer, 10, Int32(MSG_WAITALL)), 10)
         XCTAssertEqual(String(decoding: buffer, as: UTF8.self), "over unix\n")
+        // Closed first: a stop keeps an echo conversation going until the client closes it.
+        close(client)
 
         server.signal(SIGTERM)
         XCTAssertEqual(try XCTUnwrap(server.waitForExit()).code, 0)

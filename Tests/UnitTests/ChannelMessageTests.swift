@@ -17,6 +17,8 @@ final class ChannelMessageTests: XCTestCase {
             .quit(deadline: Instant(nanoseconds: .max)),
             .reopenLogs,
             .recycle,
+            .rotation(inRotation: true),
+            .rotation(inRotation: false),
         ]
     }
 
@@ -34,6 +36,8 @@ final class ChannelMessageTests: XCTestCase {
     func testWireForm() {
         XCTAssertEqual(ChannelMessage.ready.encoded(), [1, 0, 0, 0, 0, 0, 0, 0])
         XCTAssertEqual(ChannelMessage.reopenLogs.encoded(), [4, 0, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(ChannelMessage.rotation(inRotation: false).encoded(), [6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(ChannelMessage.rotation(inRotation: true).encoded(), [6, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
         XCTAssertEqual(ChannelMessage.quit(deadline: Instant(nanoseconds: 0x0102_0304_0506_0708)).encoded(),
                        [3, 0, 0, 0, 0, 0, 0, 0, 8, 7, 6, 5, 4, 3, 2, 1], "a tag, seven zero bytes, little-endian fields")
         let heartbeat = ChannelMessage.heartbeat(stats).encoded()
@@ -53,7 +57,9 @@ final class ChannelMessageTests: XCTestCase {
             ("one byte", [1]),
             ("short header", Array(ready.dropLast())),
             ("tag 0", [0, 0, 0, 0, 0, 0, 0, 0]),
-            ("tag 6", [6, 0, 0, 0, 0, 0, 0, 0]),
+            ("tag 7", [7, 0, 0, 0, 0, 0, 0, 0]),
+            ("rotation without its field", [6, 0, 0, 0, 0, 0, 0, 0]),
+            ("rotation neither in nor out", [6, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0]),
             ("recycle with a field", [5, 0, 0, 0, 0, 0, 0, 0] + Array(repeating: 0, count: 8)),
             ("tag 255", [255, 0, 0, 0, 0, 0, 0, 0]),
             ("ready with a field", ready + Array(repeating: 0, count: 8)),

@@ -67,6 +67,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try parser.parse(["scale", "+3", "--pidfile", "p"]), .control(ControlRequest(command: .scale(.by(3)), pidfile: "p")))
         XCTAssertEqual(try parser.parse(["scale", "--pidfile", "p", "-2"]), .control(ControlRequest(command: .scale(.by(-2)), pidfile: "p")))
         XCTAssertEqual(try parser.parse(["scale", "6", "--pidfile", "p"]), .control(ControlRequest(command: .scale(.to(6)), pidfile: "p")))
+        XCTAssertEqual(try parser.parse(["drain", "--pidfile", "p"]), .control(ControlRequest(command: .drain, pidfile: "p")))
+        XCTAssertEqual(try parser.parse(["undrain", "--pidfile", "p"]), .control(ControlRequest(command: .undrain, pidfile: "p")))
     }
 
     func testControlCommandsRefuseWhatTheyCannotObey() throws {
@@ -78,6 +80,7 @@ final class CommandLineTests: XCTestCase {
         assertMessage(try refusal(["reload", "--json", "--pidfile", "p"]), contains: "'--json'")
         assertMessage(try refusal(["stop", "--timeout", "soon", "--pidfile", "p"]), contains: "--timeout")
         assertMessage(try refusal(["status", "--pidfile"]), contains: "needs a value")
+        assertMessage(try refusal(["drain", "now", "--pidfile", "p"]), contains: "unexpected argument 'now'")
     }
 
     func testControlCommandsReadThePidfileFromTheConfigFile() throws {
@@ -90,7 +93,8 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testControlWireFormatRoundTripsAndIsStrict() {
-        let commands: [ControlCommand] = [.status(json: false), .status(json: true), .reload, .stop, .scale(.by(2)), .scale(.by(-1)), .scale(.to(4))]
+        let commands: [ControlCommand] = [.status(json: false), .status(json: true), .reload, .stop, .scale(.by(2)), .scale(.by(-1)), .scale(.to(4)),
+                                          .drain, .undrain]
         for command in commands { XCTAssertEqual(ControlCommand(line: command.line), command) }
         for line in ["", "status  json", "status xml", "reload now", "scale", "scale +", "scale 1 2", "STOP"] {
             XCTAssertNil(ControlCommand(line: line), line)
@@ -101,7 +105,7 @@ final class CommandLineTests: XCTestCase {
 
     func testStartHelpMentionsEveryOption() throws {
         let expected = Option.startOptions(apps: parser.apps).map { "--\($0.name)" }
-        XCTAssertEqual(expected.count, 27)
+        XCTAssertEqual(expected.count, 29)
         XCTAssertTrue(expected.contains("--keepalive-timeout"))
         XCTAssertTrue(expected.contains("--share-port"))
         for arguments in [["start", "--help"], ["start", "-h"], ["start", "--workers", "2", "--help"]] {

@@ -92,4 +92,13 @@ final class SocketAddressTests: XCTestCase {
         }
         XCTAssertEqual(try parse("localhost:8080").description, "127.0.0.1:8080")
     }
+
+    /// A path made up elsewhere (the control socket beside a long pidfile path) that does not fit
+    /// `sun_path` is an error naming it, never a crash.
+    func testAUnixPathTooLongForTheKernelIsAnErrorNotACrash() {
+        let path = "/tmp/" + String(repeating: "d", count: 200) + "/x.sock"
+        XCTAssertThrowsError(try Socket.connect(to: .unix(path: path))) { error in
+            XCTAssertTrue("\(error)".contains("ENAMETOOLONG"), "\(error)")
+        }
+    }
 }
