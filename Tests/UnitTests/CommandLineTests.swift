@@ -103,6 +103,23 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(ControlCommand.socketPath(forPidfile: "/tmp/master"), "/tmp/master.sock")
     }
 
+    func testTheNewFlagsRefuseBadValuesNamingThem() throws {
+        assertMessage(try refusal(["start", "--shutdown-delay", "soon"]), contains: "--shutdown-delay", "soon")
+        assertMessage(try refusal(["start", "--shutdown-delay", "-1s"]), contains: "--shutdown-delay")
+        assertMessage(try refusal(["start", "--worker-connections", "-1"]), contains: "--worker-connections")
+        assertMessage(try refusal(["start", "--worker-connections", "many"]), contains: "--worker-connections", "many")
+        assertMessage(try refusal(["start", "--share-port=yes"]), contains: "--share-port")
+        guard case let .start(config) = try parser.parse(["start", "--shutdown-delay", "5s", "--worker-connections", "1000", "--share-port"]) else {
+            return XCTFail("not a start")
+        }
+        XCTAssertEqual(config.shutdownDelay, .seconds(5))
+        XCTAssertEqual(config.workerConnections, 1000)
+        XCTAssertTrue(config.sharePort)
+        XCTAssertFalse(config.workersGiven)
+        guard case let .start(given) = try parser.parse(["start", "--workers", "3"]) else { return XCTFail("not a start") }
+        XCTAssertTrue(given.workersGiven)
+    }
+
     func testStartHelpMentionsEveryOption() throws {
         let expected = Option.startOptions(apps: parser.apps).map { "--\($0.name)" }
         XCTAssertEqual(expected.count, 29)
