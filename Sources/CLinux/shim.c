@@ -14,13 +14,10 @@ int clinux_fcntl_getfd(int fd) { return fcntl(fd, F_GETFD); }
 int clinux_fcntl_setfd(int fd, int flags) { return fcntl(fd, F_SETFD, flags); }
 int clinux_fcntl_dupfd_cloexec(int fd, int minimum) { return fcntl(fd, F_DUPFD_CLOEXEC, minimum); }
 
-int clinux_open(const char *path, int flags, mode_t mode) { return open(path, flags, mode); }
-
 int clinux_wifexited(int status) { return WIFEXITED(status); }
 int clinux_wexitstatus(int status) { return WEXITSTATUS(status); }
 int clinux_wifsignaled(int status) { return WIFSIGNALED(status); }
 int clinux_wtermsig(int status) { return WTERMSIG(status); }
-int clinux_wifstopped(int status) { return WIFSTOPPED(status); }
 
 int clinux_close_range(unsigned int first, unsigned int last) {
 #ifdef SYS_close_range

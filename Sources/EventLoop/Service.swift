@@ -5,8 +5,9 @@
 @LoopActor
 public protocol Service: AnyObject {
     func serve(_ connection: Connection) async
-    /// USR1 (logrotate): reopen any log file the service writes. Nothing by default.
-    func reopenLogs()
+    /// USR1 (logrotate): reopen any log file the service writes. Nothing by default. A file that
+    /// cannot be reopened throws: the worker logs it, and the service keeps its old file.
+    func reopenLogs() throws
 }
 
 extension Service {

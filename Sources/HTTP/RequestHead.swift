@@ -34,11 +34,6 @@ public struct RequestHead: Sendable, Equatable {
     /// example `/files/a%20b?x=1`, `*` or `http://example.com/`. Not decoded.
     public var target: String { headers.string(targetRange) }
 
-    /// Calls `body` with the request-target's bytes, without making a string (for a router).
-    public func withTargetBytes<Value>(_ body: (UnsafeRawBufferPointer) -> Value) -> Value {
-        headers.storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[targetRange])) }
-    }
-
     /// The `Host` field's value (there is at most one), or nil on an HTTP/1.0 request without one.
     /// For an absolute-form target, RFC 9112 §3.2.2 says the target's authority wins over this.
     public var host: String? { hostField.map { headers.string(headers.fields[$0].value) } }

@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 import Posix
 
 /// The access log (`--access-log PATH|-`): one line per request in the combined format, plus the
@@ -8,7 +9,7 @@ import Posix
 ///     203.0.113.7 - - [23/Nov/2026:10:15:42 +0000] "GET /files/a HTTP/1.1" 200 1024 "-" "curl/8.0" 0.002 0.001
 ///
 /// Each line is one `write(2)` to a file opened `O_APPEND`, so the lines of all workers interleave
-/// whole. `reopen()` (USR1) opens the path again for logrotate.
+/// whole. `reopen()` (USR1) opens the path again for logrotate, through `LogFile` like the log.
 public final class AccessLog: @unchecked Sendable {
     let path: String
     /// Touched on the owning worker's loop only.
@@ -21,26 +22,23 @@ public final class AccessLog: @unchecked Sendable {
     /// `-` is standard output.
     public init(path: String) throws(OpenError) {
         self.path = path
-        fd = -1
-        guard let opened = Self.open(path) else {
-            let error = SystemError("open", errno: .current, object: path)
+        fd = 1
+        guard path != "-" else { return }
+        do {
+            fd = try LogFile.open(path).rawValue
+        } catch {
             throw OpenError(description: "cannot open access log \(path): \(error)")
         }
-        fd = opened
     }
 
-    static func open(_ path: String) -> CInt? {
-        if path == "-" { return 1 }
-        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        return fd >= 0 ? fd : nil
-    }
-
-    /// Opens the path again and switches to it; keeps the old file if that fails.
-    public func reopen() {
-        guard path != "-", let fresh = Self.open(path) else { return }
+    /// Opens the path again and switches to it. When that fails, lines keep going to the old file
+    /// and the error is the caller's to log.
+    public func reopen() throws(SystemError) {
+        guard path != "-" else { return }
+        let fresh = try LogFile.open(path)
         let old = fd
-        fd = fresh
-        if old > 2 { _ = close(old) }
+        fd = fresh.rawValue
+        if old > 2 { FileDescriptor(rawValue: old).close() }
     }
 
     public func record(client: String, method: String, target: String, version: String, status: Int, bytes: Int,

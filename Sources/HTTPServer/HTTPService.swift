@@ -38,7 +38,7 @@ public final class HTTPService: Service {
         self.accessLog = accessLog
     }
 
-    public func reopenLogs() { accessLog?.reopen() }
+    public func reopenLogs() throws { try accessLog?.reopen() }
 
     public func serve(_ connection: Connection) async {
         let http = HTTPConnection(connection: connection, service: self)

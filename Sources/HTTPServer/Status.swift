@@ -19,7 +19,6 @@ public struct Status: Equatable, Hashable, Sendable, CustomStringConvertible {
     public static let notFound = Status(404, "Not Found")
     public static let methodNotAllowed = Status(405, "Method Not Allowed")
     public static let requestTimeout = Status(408, "Request Timeout")
-    public static let lengthRequired = Status(411, "Length Required")
     public static let contentTooLarge = Status(413, "Content Too Large")
     public static let uriTooLong = Status(414, "URI Too Long")
     public static let rangeNotSatisfiable = Status(416, "Range Not Satisfiable")

@@ -43,6 +43,8 @@ public struct AddressRange: Equatable, Sendable, CustomStringConvertible {
 
     /// The address's bytes (4 for IPv4, 16 for IPv6), or nil when it is neither.
     public static func bytes(of text: String) -> [UInt8]? {
+        // inet_pton reads a C string: a NUL would end the address early and let the bytes after it through.
+        guard !text.utf8.contains(0) else { return nil }
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
         var v6 = in6_addr()

@@ -29,6 +29,8 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
             self = .unix(path: path)
             return
         }
+        // inet_pton reads a C string: a NUL would end the host early and let the bytes after it through.
+        guard !text.utf8.contains(0) else { throw fail("the address contains NUL") }
         guard let colon = text.lastIndex(of: ":") else { throw fail("expected HOST:PORT, [IPv6]:PORT or unix:/path") }
         var host = String(text[..<colon])
         let portText = text[text.index(after: colon)...]

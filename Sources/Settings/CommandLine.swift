@@ -143,7 +143,12 @@ public struct CommandLineParser: Sendable {
             }
             switch flag {
             case "--pidfile":
-                pidfile = try value(flag, inline)
+                let text = try value(flag, inline)
+                do {
+                    pidfile = try Values.path(text)
+                } catch {
+                    throw UsageError("invalid value for --pidfile: \(error.message)")
+                }
             case "--config":
                 configPath = try value(flag, inline)
             case "--json" where name == "status" && inline == nil:

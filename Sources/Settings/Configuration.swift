@@ -5,6 +5,9 @@ import Posix
 public struct Configuration: Sendable, Equatable {
     public enum LogFormat: String, Sendable, CaseIterable { case logfmt, json }
 
+    /// The most workers a master runs (flags, config file, scaling): a bound on forks and descriptors.
+    public static let maximumWorkers = 1024
+
     /// Worker processes; default: the CPUs this process can use (`CPUBudget`: the affinity mask,
     /// capped by the cgroup's CPU quota).
     public var workers: Int = CPUBudget.current.workers

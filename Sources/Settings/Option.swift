@@ -30,7 +30,7 @@ public struct Option: Sendable {
                 _ = try Values.path(value)
             },
             Option("workers", "N", "worker processes (default: the CPUs this process may use: its affinity mask, capped by a cgroup CPU quota)") { config, value throws(ValueError) in
-                config.workers = try Values.integer(value, in: 1...1024)
+                config.workers = try Values.integer(value, in: 1...Configuration.maximumWorkers)
                 config.workersGiven = true
             },
             Option("bind", "ADDR", repeatable: true,

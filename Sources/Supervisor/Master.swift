@@ -506,7 +506,7 @@ public final class Master {
         table.policy.gracefulTimeout = fresh.gracefulTimeout
         if fresh.healthInterval != config.healthInterval { health = HealthReporter(interval: fresh.healthInterval, now: .now) }
         health.connectionLimit = fresh.workerConnections
-        logger.format = fresh.logFormat == .json ? .json : .logfmt
+        logger.format = Logger.Format(fresh.logFormat)
         config = fresh
         return nil
     }
@@ -522,7 +522,8 @@ public final class Master {
     func scale(by delta: Int, now: Instant) -> String? {
         let before = table.desired
         guard let actions = table.scale(by: delta, now: now) else {
-            let reason = before + delta < 1 ? "at least one worker must remain" : before + delta > 1024 ? "at most 1024 workers" : "the master is shutting down"
+            let reason = before + delta < 1 ? "at least one worker must remain"
+                : before + delta > Configuration.maximumWorkers ? "at most \(Configuration.maximumWorkers) workers" : "the master is shutting down"
             logger.warn("scale refused", ("from", LogValue(before)), ("by", LogValue(delta)), ("reason", .string(reason)))
             return reason
         }
@@ -572,7 +573,14 @@ public final class Master {
             return
         }
         let masterPID = Process.id
-        guard let shared else { return }
+        guard let shared else {
+            // Mapped before the first fork; without it there is nothing a worker could count with.
+            masterEnd.close()
+            workerEnd.close()
+            logger.error("cannot spawn a worker: no shared counters", ("slot", LogValue(slot)))
+            perform(table.spawnFailed(slot: slot, now: .now))
+            return
+        }
         let seat = freeSeats.popLast()
         let pid: ProcessID
         do {

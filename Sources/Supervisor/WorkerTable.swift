@@ -1,5 +1,6 @@
 import Channel
 import Posix
+import Settings
 
 /// The master's knowledge of its workers, as a pure state machine.
 ///
@@ -266,7 +267,7 @@ public struct WorkerTable {
     public mutating func scale(by delta: Int, now: Instant) -> [Action]? {
         guard case .serving = phase else { return nil }
         let target = slots.count + delta
-        guard target >= 1, target <= 1024 else { return nil }
+        guard target >= 1, target <= Configuration.maximumWorkers else { return nil }
         if delta > 0 {
             slots.append(contentsOf: repeatElement(Slot(), count: delta))
         } else {
@@ -388,12 +389,20 @@ public struct WorkerTable {
             actions.append(retire(pid, now: now, reason: .scaleDown))
         }
 
+        // One pass over the workers, grouped by slot in pid order, rather than a scan per slot.
+        var servingBySlot = [[Worker]](repeating: [], count: slots.count)
+        // A killed current worker still holds its slot until it is reaped: the back-off for its
+        // death is decided then, so a kill-and-respawn loop backs off like a crash loop.
+        var awaitingReapBySlot = [Bool](repeating: false, count: slots.count)
+        for pid in pids {
+            guard let worker = workers[pid], worker.slot < slots.count else { continue }
+            if worker.isServing { servingBySlot[worker.slot].append(worker) }
+            if worker.generation == generation && worker.state.isKilled { awaitingReapBySlot[worker.slot] = true }
+        }
         for slot in slots.indices {
-            let serving = workers.values.filter { $0.slot == slot && $0.isServing }
+            let serving = servingBySlot[slot]
             let current = serving.filter { $0.generation == generation && !$0.recycling }
-            // A killed current worker still holds its slot until it is reaped: the back-off for
-            // its death is decided then, so a kill-and-respawn loop backs off like a crash loop.
-            let awaitingReap = workers.values.contains { $0.slot == slot && $0.generation == generation && $0.state.isKilled }
+            let awaitingReap = awaitingReapBySlot[slot]
             if current.isEmpty {
                 guard !awaitingReap, !slots[slot].spawnRequested else { continue }
                 if let due = slots[slot].nextSpawnAt, now < due { continue }

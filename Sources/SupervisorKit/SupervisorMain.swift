@@ -39,7 +39,7 @@ public enum SupervisorMain {
     }
 
     static func start(_ config: Configuration, parser: CommandLineParser, arguments: [String], apps: [App]) -> CInt {
-        let logger = Logger(format: config.logFormat == .json ? .json : .logfmt)
+        let logger = Logger(format: Logger.Format(config.logFormat))
         // Sockets from systemd or from the old master of a binary upgrade; the variables are removed
         // so that nothing this process starts ever misreads them.
         let inherited: [InheritedSocket]
@@ -68,7 +68,7 @@ public enum SupervisorMain {
         let master = Master(config: config, logger: logger, loadConfiguration: load, inherited: inherited, origin: origin,
                             executable: executable.map { ($0, CommandLine.arguments) },
                             notifier: ServiceNotifier.fromProcessEnvironment()) { launch, config in
-            let logger = Logger(format: config.logFormat == .json ? .json : .logfmt)
+            let logger = Logger(format: Logger.Format(config.logFormat))
             guard let app = apps.first(where: { $0.name == config.app }) else { Process.exitImmediately(WorkerExitCode.bootFailure) }
             Worker.run(launch, config: config, logger: logger, makeService: app.makeService(config))
         }

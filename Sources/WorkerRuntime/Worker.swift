@@ -213,7 +213,11 @@ public final class Worker {
     /// USR1, relayed by the master: our log file (stderr) and the service's own (access log).
     private func reopenLogs() {
         LogFile.reopen(config.logFile, logger: logger)
-        service?.reopenLogs()
+        do {
+            try service?.reopenLogs()
+        } catch {
+            logger.error("cannot reopen the access log; still writing to the old one", ("error", .string(String(describing: error))))
+        }
     }
 
     // MARK: Draining

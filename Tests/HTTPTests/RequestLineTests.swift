@@ -14,7 +14,6 @@ final class RequestLineTests: XCTestCase {
         XCTAssertTrue(request.keepAlive)
         XCTAssertFalse(request.expectContinue)
         XCTAssertEqual(request.headers.count, 2)
-        XCTAssertEqual(request.withTargetBytes { Array($0) }, Array("/hello/world?x=1".utf8))
     }
 
     func testKnownMethodsAreCasesAndOthersKeepTheirToken() throws {

@@ -178,6 +178,24 @@ final class AccessLogTests: XCTestCase {
         XCTAssertTrue(fresh.hasPrefix("127.0.0.1 - - ["), fresh)
     }
 
+    /// A reopen that fails (the folder was moved away) is logged, and lines keep going to the old file.
+    func testAnAccessLogThatCannotBeReopenedIsLoggedAndKept() throws {
+        let directory = ServerProcess.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory + "/logs", withIntermediateDirectories: false)
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0",
+                                        "--access-log", directory + "/logs/access.log"])
+        let port = server.port()
+        server.waitForReady(1)
+        try request(port, "GET /hello/before HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        XCTAssertEqual(rename(directory + "/logs", directory + "/moved"), 0)
+        server.signal(SIGUSR1)
+        server.waitForLog("msg=\"cannot reopen the access log; still writing to the old one\"", "ENOENT")
+        try request(port, "GET /hello/after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) {
+            ((try? String(contentsOfFile: directory + "/moved/access.log", encoding: .utf8)) ?? "").contains("/hello/after")
+        }, "the old file still gets the lines")
+    }
+
     func testHeadersFromUntrustedPeersAreIgnored() throws {
         let path = ServerProcess.temporaryDirectory() + "/access.log"
         let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0",

@@ -43,15 +43,12 @@ int clinux_fcntl_getfd(int fd);
 /// `fcntl(F_DUPFD_CLOEXEC, minimum)`: a copy at the lowest free number >= minimum.
 int clinux_fcntl_dupfd_cloexec(int fd, int minimum);
 
-/// `open` is variadic (the mode argument).
-int clinux_open(const char *path, int flags, mode_t mode);
 
 /// The W* status macros are macros.
 int clinux_wifexited(int status);
 int clinux_wexitstatus(int status);
 int clinux_wifsignaled(int status);
 int clinux_wtermsig(int status);
-int clinux_wifstopped(int status);
 
 /// `close_range(2)` (Linux 5.9, glibc 2.34): closes every inherited fd a forked worker must not keep
 /// in one call. Returns -1 with errno ENOSYS on older kernels; callers fall back to a loop.
