@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "Echo", dependencies: ["EventLoop", "Posix"]),
         .target(name: "HTTP", dependencies: []),
         .target(name: "HTTPServer", dependencies: ["HTTP", "EventLoop", "Posix", "Logging"]),
-        .target(name: "WebApp", dependencies: ["HTTPServer", "HTTP", "EventLoop", "CLinux", "Channel", "Posix"]),
+        .target(name: "WebApp", dependencies: ["HTTPServer", "HTTP", "EventLoop", "CLinux", "Posix"]),
         .target(name: "WorkerRuntime", dependencies: ["CLinux", "EventLoop", "Posix", "Channel", "Settings", "Logging"]),
         .target(
             name: "SupervisorKit",

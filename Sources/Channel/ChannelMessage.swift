@@ -33,7 +33,7 @@ public enum ChannelMessage: Equatable, Sendable {
     case ready
     /// Worker → master: alive, with its figures.
     case heartbeat(WorkerStats)
-    /// Master → worker: stop accepting, finish in-flight work, close idle connections, exit by
+    /// Master → worker: take what is queued, stop accepting, finish in-flight work, exit by
     /// `deadline` (a `CLOCK_MONOTONIC` instant, the same clock in both processes). A deadline already
     /// passed means: close everything now.
     case quit(deadline: Instant)

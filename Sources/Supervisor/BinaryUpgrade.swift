@@ -17,6 +17,9 @@ public enum BinaryUpgrade {
     public static let readyVariable = "SUPERVISOR_UPGRADE_FD"
     /// Environment: the old master's pid (its pidfile is not "another master running").
     public static let originVariable = "SUPERVISOR_UPGRADE_FROM"
+    /// Environment: set when the old master is out of rotation (`supervisor drain`): the new one
+    /// starts out of rotation too, so an upgrade never puts a drained server back by itself.
+    public static let outOfRotationVariable = "SUPERVISOR_UPGRADE_OUT_OF_ROTATION"
     /// How long a new master may take to have every worker ready.
     public static let readyTimeout = Duration.seconds(60)
 
@@ -37,20 +40,24 @@ public enum BinaryUpgrade {
     public struct Origin: Sendable {
         public let oldPID: ProcessID
         public let readyFD: FileDescriptor
+        /// The old master was out of rotation.
+        public let outOfRotation: Bool
 
         /// Reads (and removes from the environment) the variables an old master set; nil when this
         /// process was not started by a binary upgrade.
         public static func takeFromEnvironment() -> Origin? {
+            let outOfRotation = getenv(outOfRotationVariable).map { String(cString: $0) } == "1"
             defer {
                 _ = unsetenv(readyVariable)
                 _ = unsetenv(originVariable)
+                _ = unsetenv(outOfRotationVariable)
             }
             guard let fdText = getenv(readyVariable).map({ String(cString: $0) }),
                   let pidText = getenv(originVariable).map({ String(cString: $0) }),
                   let fd = CInt(fdText), fd > 2, let pid = ProcessID(pidText), pid > 0 else { return nil }
             let descriptor = FileDescriptor(rawValue: fd)
             try? descriptor.setCloseOnExec(true)
-            return Origin(oldPID: pid, readyFD: descriptor)
+            return Origin(oldPID: pid, readyFD: descriptor, outOfRotation: outOfRotation)
         }
 
         /// Tells the old master it may go.
@@ -136,6 +143,7 @@ extension Master {
         setenv("LISTEN_FDNAMES", sockets.map { Listeners.handoverName($0.configured) }.joined(separator: ":"), 1)
         setenv(BinaryUpgrade.readyVariable, String(3 + sockets.count), 1)
         setenv(BinaryUpgrade.originVariable, String(oldPID), 1)
+        if outOfRotation { setenv(BinaryUpgrade.outOfRotationVariable, "1", 1) }
         fail(Process.execute(executable.path, arguments: executable.arguments))
     }
 

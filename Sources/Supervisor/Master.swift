@@ -81,6 +81,7 @@ public final class Master {
         self.notifier = notifier
         self.workerMain = workerMain
         table = WorkerTable(workers: config.workers, policy: .init(timeout: config.timeout, gracefulTimeout: config.gracefulTimeout))
+        outOfRotation = origin?.outOfRotation ?? false
         health = HealthReporter(interval: config.healthInterval, now: .now)
         health.connectionLimit = config.workerConnections
     }
@@ -178,6 +179,7 @@ public final class Master {
         var started: [(String, LogValue)] = [("pid", LogValue(Process.id)), ("workers", LogValue(config.workers)), ("app", .string(config.app))]
         if !config.workersGiven { started.append(("workers_from", .string(CPUBudget.current.description))) }
         logger.log(.info, "master started", started)
+        if outOfRotation { logger.info("out of rotation", ("by", "binary upgrade from a drained master")) }
         settling = (origin == nil ? "start" : "upgrade", startedAt)
         perform(table.tick(now: .now))
         while exitCode == nil { turn() }

@@ -1,4 +1,4 @@
-import Channel
+import Posix
 
 /// The server-wide limit on uploads in progress (`--max-uploads`), over the counters the master
 /// shares with its workers: this worker counts in its own seat, the limit applies to the sum.

@@ -222,7 +222,9 @@ public final class Worker {
 
     // MARK: Draining
 
-    /// Stop accepting, let busy connections finish, close idle ones; at `deadline`, abandon the rest.
+    /// Take what is queued, stop accepting, let connections finish (a service decides when an idle one
+    /// is done: HTTP at its keep-alive timeout or next request, echo when the client closes or idles
+    /// out); at `deadline`, abandon the rest.
     private func drain(deadline: Instant, reason: String) {
         if let current = drainDeadline, current <= deadline { return }
         let first = drainDeadline == nil

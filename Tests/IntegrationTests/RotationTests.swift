@@ -76,4 +76,24 @@ final class RotationTests: XCTestCase {
         XCTAssertTrue(try runCommand(["status", "--json", "--pidfile", pidfile]).output.contains("\"in_rotation\":true"))
         server.stop()
     }
+
+    /// A binary upgrade never puts a drained server back into rotation by itself.
+    func testADrainedMasterStaysOutOfRotationAcrossABinaryUpgrade() throws {
+        let directory = ServerProcess.temporaryDirectory()
+        let pidfile = directory + "/supervisor.pid"
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--pidfile", pidfile, "--health-interval", "0"])
+        let port = server.port()
+        server.waitForLog("msg=\"generation ready\"")
+        XCTAssertEqual(try runCommand(["drain", "--pidfile", pidfile]).code, 0)
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { self.health(port) == 503 })
+        server.signal(SIGUSR2)
+        server.waitForLog("msg=\"binary upgrade complete\"")
+        let newPID = try String(contentsOfFile: pidfile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertNotEqual(newPID, "\(server.pid)")
+        XCTAssertEqual(healthStatuses(port), [503], "the new master's workers start out of rotation")
+        XCTAssertTrue(try runCommand(["status", "--pidfile", pidfile]).output.contains("(out of rotation)"))
+        XCTAssertEqual(try runCommand(["undrain", "--pidfile", pidfile]).code, 0)
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { self.healthStatuses(port) == [200] })
+        if let pid = pid_t(newPID) { kill(pid, SIGTERM) }
+    }
 }

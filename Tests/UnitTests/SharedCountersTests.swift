@@ -1,4 +1,4 @@
-import Channel
+import Posix
 import Glibc
 import XCTest
 

@@ -1,5 +1,4 @@
 import CLinux
-import Posix
 
 /// A server-wide count (such as uploads in progress) kept in memory the master shares with all its
 /// workers, with a limit that holds across them.
