@@ -67,10 +67,17 @@ extension FileServer {
                 }
             }
         } catch {
-            if case let .malformed(parseError) = error.kind {
+            switch error.kind {
+            case let .malformed(parseError):
                 return .text("\(parseError.reason)\n", status: Status(parseError.code, parseError.status.reasonPhrase))
+            case .timedOut:
+                // As nginx's client_body_timeout: the client may still read this.
+                return .text("request timeout: the body paused longer than the body timeout\n", status: .requestTimeout)
+            case .cancelled:
+                return .text("the server is shutting down\n", status: .serviceUnavailable)
+            case .closed:
+                return .text("upload aborted\n", status: .badRequest)  // the client is gone: nobody reads this
             }
-            return .text("upload aborted\n", status: .badRequest)  // the client is gone or silent: nobody reads this
         }
         let replaced: Bool
         do {

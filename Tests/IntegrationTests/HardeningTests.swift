@@ -191,6 +191,24 @@ final class HardeningTests: XCTestCase {
         withExtendedLifetime(hog) {}
     }
 
+    /// An upload whose body stalls past `--body-timeout` is answered 408 (the client may still be
+    /// reading), closed, and leaves nothing behind.
+    func testAStalledUploadGets408AndLeavesNothing() throws {
+        let root = ServerProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--root", root, "--body-timeout", "1s",
+                                        "--health-interval", "0"])
+        let port = server.port()
+        server.waitForReady(1)
+        let client = try EchoClient(port: port, timeout: 15)
+        try client.send("PUT /files/stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n" + String(repeating: "x", count: 20_000))
+        let (head, _) = try client.receiveResponse()
+        XCTAssertTrue(head.hasPrefix("HTTP/1.1 408 "), head)
+        XCTAssertTrue(client.isClosedByPeer())
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? ["?"]).isEmpty },
+                      "no temp file, no partial file")
+    }
+
     /// `Expect: 100-continue` on a route that takes no body: the final status at once (RFC 9110
     /// §10.1.1), no `100 Continue`, then close, since the client has not sent its body.
     func testExpectContinueOnARouteWithoutABodyGetsTheFinalStatusAtOnce() throws {
