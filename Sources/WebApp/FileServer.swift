@@ -208,10 +208,15 @@ public final class FileServer: @unchecked Sendable {
     /// `RESOLVE_BENEATH`), so a symlink that leads outside the folder is
     /// neither listed nor allowed to reveal its target's size.
     static func readEntries(_ rootFD: CInt) -> [Entry]? {
-        let copy = dup(rootFD)
-        guard copy >= 0, let directory = fdopendir(copy) else { return nil }
+        // A fresh open of the folder, not a dup of rootFD: a dup shares its directory offset, so
+        // two listings read on two pool threads at once would each see part of the entries.
+        let copy = openat(rootFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard copy >= 0 else { return nil }
+        guard let directory = fdopendir(copy) else {
+            _ = close(copy)
+            return nil
+        }
         defer { closedir(directory) }
-        rewinddir(directory)
         var entries: [Entry] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
