@@ -26,7 +26,7 @@ final class TransferEncodingTests: XCTestCase {
         assertRejects("POST / HTTP/1.0\r\nTransfer-Encoding: gzip\r\n\r\n", .transferEncodingInHTTP10)
     }
 
-    func testUnknownOrNonFinalChunkedIsNotImplemented() {
+    func testUnknownCodingsGet501AndAFinalCodingOtherThanChunked400() {
         // chunked not the final coding: the length cannot be known, 400 and close (RFC 9112 §6.3).
         for value in ["gzip", "chunked, gzip", "identity", "chunked;q=1", "chunked chunked", "x-chunked"] {
             assertRejects("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \(value)\r\n\r\n", .chunkedNotFinal)
