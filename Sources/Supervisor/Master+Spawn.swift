@@ -1,0 +1,84 @@
+import Channel
+import Glibc
+import Logging
+import Posix
+import Settings
+
+/// Carrying out the worker table's actions: fork a worker, ask one to quit, kill one, exit.
+extension Master {
+    func perform(_ actions: [WorkerTable.Action]) {
+        for action in actions {
+            switch action {
+            case let .spawn(slot, generation):
+                spawn(slot: slot, generation: generation)
+            case let .quit(pid, deadline, reason):
+                askToQuit(pid, deadline: deadline, reason: reason)
+            case let .kill(pid, reason):
+                let slot = table.workers[pid]?.slot ?? -1
+                logger.warn("killing worker", ("pid", LogValue(pid)), ("slot", LogValue(slot)), ("reason", .string(reason.rawValue)))
+                try? Process.signal(pid, .kill)
+            case let .exit(code):
+                exitCode = code
+            }
+        }
+    }
+
+    private func askToQuit(_ pid: ProcessID, deadline: Instant, reason: WorkerTable.QuitReason) {
+        logger.info("asking worker to quit", ("pid", LogValue(pid)), ("slot", LogValue(table.workers[pid]?.slot ?? -1)),
+                    ("reason", .string(reason.rawValue)), ("deadline_s", .string(deadline.since(.now).secondsText)))
+        var delivered = false
+        if let channel = channels[pid] {
+            delivered = (try? ChannelIO.send(.quit(deadline: deadline), on: channel)) ?? false
+        }
+        // A worker whose channel is full or gone still understands SIGTERM as a graceful quit.
+        if !delivered { try? Process.signal(pid, .terminate) }
+    }
+
+    private func spawn(slot: Int, generation: Int) {
+        let masterEnd: FileDescriptor
+        let workerEnd: FileDescriptor
+        do {
+            (masterEnd, workerEnd) = try Socket.seqpacketPair()
+        } catch {
+            logger.error("cannot create worker channel", ("slot", LogValue(slot)), ("error", LogValue(error)))
+            perform(table.spawnFailed(slot: slot, now: .now))
+            return
+        }
+        let masterPID = Process.id
+        guard let shared else {
+            // Mapped before the first fork; without it there is nothing a worker could count with.
+            masterEnd.close()
+            workerEnd.close()
+            logger.error("cannot spawn a worker: no shared counters", ("slot", LogValue(slot)))
+            perform(table.spawnFailed(slot: slot, now: .now))
+            return
+        }
+        let seat = freeSeats.popLast()
+        let pid: ProcessID
+        do {
+            pid = try Process.fork()
+        } catch {
+            masterEnd.close()
+            workerEnd.close()
+            if let seat { freeSeats.append(seat) }
+            logger.error("fork() failed while spawning a worker", ("slot", LogValue(slot)), ("error", LogValue(error)))
+            perform(table.spawnFailed(slot: slot, now: .now))
+            return
+        }
+        if pid == 0 {
+            // The child: keep only what the worker serves with; the master's signalfd, the other
+            // workers' channels and anything else the master holds are closed.
+            var keep = Set(listeners.descriptors.map(\.rawValue))
+            keep.insert(workerEnd.rawValue)
+            FileDescriptor.closeAll(except: keep)
+            workerMain(WorkerLaunch(slot: slot, generation: generation, masterPID: masterPID,
+                                    channel: workerEnd, listeners: listeners.descriptors, shared: shared, seat: seat,
+                                    outOfRotation: outOfRotation), config)
+        }
+        workerEnd.close()
+        channels[pid] = masterEnd
+        if let seat { seats[pid] = seat }
+        table.spawned(pid: pid, slot: slot, generation: generation, now: .now)
+        logger.info("worker spawned", ("pid", LogValue(pid)), ("slot", LogValue(slot)), ("generation", LogValue(generation)))
+    }
+}
