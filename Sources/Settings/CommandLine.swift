@@ -126,6 +126,7 @@ public struct CommandLineParser: Sendable {
         var timeout = Duration.seconds(60)
         var target: ControlCommand.ScaleTarget?
         var index = 0
+        var seen = Set<String>()
         func value(_ flag: String, _ inline: String?) throws(UsageError) -> String {
             if let inline { return inline }
             guard index < arguments.count else { throw UsageError("option '\(flag)' needs a value") }
@@ -140,6 +141,10 @@ public struct CommandLineParser: Sendable {
             if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
                 flag = String(argument[..<equals])
                 inline = String(argument[argument.index(after: equals)...])
+            }
+            // Like `start`, an option given twice is a mistake to point out, not a silent last-one-wins.
+            if ["--pidfile", "--config", "--json", "--timeout"].contains(flag), !seen.insert(flag).inserted {
+                throw UsageError("option '\(flag)' is given more than once")
             }
             switch flag {
             case "--pidfile":

@@ -81,6 +81,8 @@ final class CommandLineTests: XCTestCase {
         assertMessage(try refusal(["stop", "--timeout", "soon", "--pidfile", "p"]), contains: "--timeout")
         assertMessage(try refusal(["status", "--pidfile"]), contains: "needs a value")
         assertMessage(try refusal(["drain", "now", "--pidfile", "p"]), contains: "unexpected argument 'now'")
+        assertMessage(try refusal(["reload", "--pidfile", "/a.pid", "--pidfile", "/b.pid"]), contains: "'--pidfile' is given more than once")
+        assertMessage(try refusal(["status", "--json", "--json", "--pidfile", "p"]), contains: "'--json' is given more than once")
     }
 
     func testControlCommandsReadThePidfileFromTheConfigFile() throws {
