@@ -83,9 +83,8 @@ public final class Acceptor {
                 guard let fd = try Socket.accept(listener) else { return }
                 onEvent(.accepted(fd))
             } catch {
+                if Self.clientGaveUp(error) { continue }
                 switch error.errno.rawValue {
-                case ECONNABORTED, EPROTO, EPERM:
-                    continue  // the client gave up while queued; nothing to do
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
                     pause(listener, error)
                     return
@@ -104,12 +103,17 @@ public final class Acceptor {
             do {
                 guard let fd = try Socket.accept(listener) else { return }
                 onEvent(.accepted(fd))
-            } catch where error.errno.rawValue == ECONNABORTED || error.errno.rawValue == EPROTO {
+            } catch where Self.clientGaveUp(error) {
                 continue
             } catch {
                 return
             }
         }
+    }
+
+    /// The client gave up while queued (or a firewall refused it): nothing to do, take the next.
+    private static func clientGaveUp(_ error: SystemError) -> Bool {
+        [ECONNABORTED, EPROTO, EPERM].contains(error.errno.rawValue)
     }
 
     private func pause(_ listener: FileDescriptor, _ error: SystemError) {

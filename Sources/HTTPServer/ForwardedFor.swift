@@ -37,9 +37,10 @@ public enum RequestStart {
     ///
     /// Accepted: `t=` followed by seconds with a fraction (nginx's `${msec}`: `1700000000.123`), or
     /// an integer in milliseconds or microseconds, told apart by magnitude; the `t=` may be absent.
-    public static func queueSeconds(peer: String, header: String?, trusted: [AddressRange], now: Double) -> Double? {
+    /// `now` is read only when there is a stamp to compare it with.
+    public static func queueSeconds(peer: String, header: String?, trusted: [AddressRange], now: @autoclosure () -> Double) -> Double? {
         guard let header, ForwardedFor.isTrusted(peer, trusted), let stamp = parse(header) else { return nil }
-        return max(0, now - stamp)
+        return max(0, now() - stamp)
     }
 
     /// The stamp in Unix seconds.
