@@ -1,4 +1,3 @@
-import Glibc
 import Posix
 
 /// `--log-file`: the log is standard error, pointed at a file.
@@ -28,15 +27,11 @@ public enum LogFile {
     /// Opens `path` for appending, without touching standard error yet: a reload opens the new
     /// file first, and installs it only once nothing else can refuse the reload.
     public static func open(_ path: String) throws(SystemError) -> FileDescriptor {
-        do {
-            return FileDescriptor(rawValue: try syscall("open") { Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644) })
-        } catch {
-            throw error.on(path)
-        }
+        try FileSystem.open(path, [.writeOnly, .append, .create], permissions: 0o644)
     }
 
     /// Makes `file` standard error (the caller still closes `file`).
     public static func install(_ file: FileDescriptor) throws(SystemError) {
-        try file.duplicate(onto: STDERR_FILENO)
+        try file.duplicate(onto: FileDescriptor.standardError.rawValue)
     }
 }

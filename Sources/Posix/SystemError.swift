@@ -36,6 +36,28 @@ public struct Errno: Equatable, Hashable, Sendable, CustomStringConvertible {
     public static let notImplemented = Errno(rawValue: ENOSYS)
     /// `EEXIST`
     public static let fileExists = Errno(rawValue: EEXIST)
+    /// `ENOTDIR`: a path component (or an `O_DIRECTORY` target) is not a directory.
+    public static let notDirectory = Errno(rawValue: ENOTDIR)
+    /// `EISDIR`: a file operation named a directory.
+    public static let isDirectory = Errno(rawValue: EISDIR)
+    /// `EACCES`: permission bits refuse it.
+    public static let permissionDenied = Errno(rawValue: EACCES)
+    /// `EPERM`: not allowed to this process, whatever the permission bits say.
+    public static let notPermitted = Errno(rawValue: EPERM)
+    /// `EXDEV`: across file systems, or (`openat2` with `RESOLVE_BENEATH`) out of the directory.
+    public static let crossDevice = Errno(rawValue: EXDEV)
+    /// `ELOOP`: too many symlinks, or a symlink where `O_NOFOLLOW` refuses one.
+    public static let symlinkLoop = Errno(rawValue: ELOOP)
+    /// `ENOSPC`: the file system is full.
+    public static let noSpace = Errno(rawValue: ENOSPC)
+    /// `EDQUOT`: the user's disk quota is used up.
+    public static let diskQuotaExceeded = Errno(rawValue: EDQUOT)
+    /// `ETIMEDOUT`
+    public static let timedOut = Errno(rawValue: ETIMEDOUT)
+    /// `EMSGSIZE`: a datagram too large to go whole.
+    public static let messageTooLong = Errno(rawValue: EMSGSIZE)
+    /// `EINVAL`
+    public static let invalidArgument = Errno(rawValue: EINVAL)
 
     /// The current thread's `errno`.
     public static var current: Errno { Errno(rawValue: errno) }

@@ -1,4 +1,3 @@
-import Glibc
 import Posix
 
 /// The config file (`--config FILE`): one `key = value` a line, keys are the long flag names,
@@ -13,25 +12,13 @@ public enum ConfigFile {
     static let maximumSize = 1 << 20
 
     public static func read(_ path: String) throws(UsageError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let error = SystemError("open", errno: .current, object: path)
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(path, limit: maximumSize + 1)
+        } catch {
             throw UsageError("cannot read config file \(path): \(error)")
         }
-        defer { _ = close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count == 0 { break }
-            if count < 0 {
-                let error = SystemError("read", errno: .current, object: path)
-                if error.errno == .interrupted { continue }
-                throw UsageError("cannot read config file \(path): \(error)")
-            }
-            bytes += chunk[..<count]
-            guard bytes.count <= maximumSize else { throw UsageError("config file \(path) is larger than 1 MiB") }
-        }
+        guard bytes.count <= maximumSize else { throw UsageError("config file \(path) is larger than 1 MiB") }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw UsageError("config file \(path) is not UTF-8") }
         return text
     }

@@ -1,4 +1,3 @@
-import Glibc
 import Posix
 import Settings
 
@@ -40,7 +39,7 @@ final class ControlServer {
     }
 
     /// The longest path a unix socket can have (`sun_path` less its NUL).
-    static let maximumPathLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+    static let maximumPathLength = Socket.unixPathCapacity - 1
 
     static func temporaryPath(for path: String) -> String { "\(path).\(Process.id).tmp" }
 
@@ -58,26 +57,23 @@ final class ControlServer {
     init(path: String) throws(SetupError) {
         try Self.checkPath(path)
         let temporary = Self.temporaryPath(for: path)
-        _ = unlink(temporary)
-        // Created owner-only from the start: no window in which others could connect.
-        let mask = umask(0o177)
-        let bound = Result { () throws(SystemError) in try Socket.listen(on: .unix(path: temporary), backlog: 16) }
-        umask(mask)
+        try? FileSystem.remove(temporary)
         let fd: FileDescriptor
         do {
-            fd = try bound.get()
+            // Created owner-only from the start: no window in which others could connect.
+            fd = try FileSystem.withCreationMask(0o177) { () throws(SystemError) in
+                try Socket.listen(on: .unix(path: temporary), backlog: 16)
+            }
         } catch {
             throw SetupError(path: path, error: error)
         }
         do {
-            var info = stat()
-            _ = try syscall("stat") { stat(temporary, &info) }
-            _ = try syscall("rename") { rename(temporary, path) }
-            inode = UInt64(info.st_ino)
+            inode = try FileSystem.status(atPath: temporary).inode
+            try FileSystem.rename(temporary, to: path)
         } catch {
             fd.close()
-            _ = unlink(temporary)
-            throw SetupError(path: path, error: error.on(error.syscall == "stat" ? temporary : "\(temporary), \(path)"))
+            try? FileSystem.remove(temporary)
+            throw SetupError(path: path, error: error)
         }
         self.path = path
         listener = fd
@@ -135,8 +131,7 @@ final class ControlServer {
     private func reply(_ text: String, on fd: FileDescriptor) {
         // A client that does not read must not hold the master: at most a second, then give up.
         try? fd.setNonBlocking(false)
-        var timeout = timeval(tv_sec: 1, tv_usec: 0)
-        _ = setsockopt(fd.rawValue, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        try? Socket.setSendTimeout(fd, .seconds(1))
         try? fd.writeAll(text)
         drop(fd)
     }
@@ -148,8 +143,7 @@ final class ControlServer {
 
     /// The file at `path` is still the socket this master created (not replaced by a new master's).
     var ownsPath: Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && UInt64(info.st_ino) == inode
+        (try? FileSystem.status(atPath: path))?.inode == inode
     }
 
     /// Closes everything; removes the file if it is still the one this master created.
@@ -158,6 +152,6 @@ final class ControlServer {
         clients = [:]
         let owned = ownsPath
         listener.close()
-        if owned { _ = unlink(path) }
+        if owned { try? FileSystem.remove(path) }
     }
 }

@@ -1,4 +1,3 @@
-import Glibc
 import Posix
 
 /// A listening socket this process was handed at start-up instead of binding it.
@@ -100,20 +99,20 @@ public enum InheritedSockets {
             func refuse(_ reason: String) -> InheritedSocketsError {
                 InheritedSocketsError(code: .notListening, message: "fd \(fd) (LISTEN_FDS=\(count)) is not a listening socket: \(reason)")
             }
-            var info = stat()
+            let status: FileStatus
             do {
-                _ = try syscall("fstat") { fstat(fd, &info) }
+                status = try descriptor.status()
             } catch {
                 throw refuse(error.errno == .badFileDescriptor ? "it is not open" : "\(error)")
             }
-            guard info.st_mode & S_IFMT == S_IFSOCK else { throw refuse("it is not a socket") }
-            let accepting: CInt
+            guard status.kind == .socket else { throw refuse("it is not a socket") }
+            let listening: Bool
             do {
-                accepting = try Socket.getOption(descriptor, SOL_SOCKET, SO_ACCEPTCONN)
+                listening = try Socket.isListening(descriptor)
             } catch {
                 throw refuse("\(error)")
             }
-            guard accepting == 1 else { throw refuse("the socket does not listen (SO_ACCEPTCONN=0)") }
+            guard listening else { throw refuse("the socket does not listen (SO_ACCEPTCONN=0)") }
         }
         var sockets: [InheritedSocket] = []
         for (fd, name) in passed {
@@ -133,19 +132,13 @@ public enum InheritedSockets {
     }
 
     /// The three variables as this process's real environment has them (`getenv`), for `take`.
-    public static var processEnvironment: [String: String] {
-        var environment: [String: String] = [:]
-        for name in variables {
-            if let value = getenv(name) { environment[name] = String(cString: value) }
-        }
-        return environment
-    }
+    public static var processEnvironment: [String: String] { Environment.values(variables) }
 
     /// Removes the three variables (`unsetenv`), so that no child of ours, and no binary upgrade that
     /// does not set them afresh, takes them as meant for itself. `unsetenv` is not thread-safe: call
     /// it while the process has one thread.
     public static func unsetEnvironment() {
-        for name in variables { _ = unsetenv(name) }
+        for name in variables { try? Environment.remove(name) }
     }
 
     /// Plain decimal digits only: no sign, no blanks, no hex; `nil` beyond ten digits.

@@ -1,4 +1,3 @@
-import Glibc
 import Logging
 import Posix
 
@@ -112,7 +111,7 @@ public struct Listeners {
     /// Closes one socket taken out by `update`, and removes its file if it is a unix socket.
     public static func close(_ listener: Listener, removingFile: Bool = true) {
         listener.fd.close()
-        if removingFile, listener.ownsFile, case let .unix(path) = listener.configured { _ = unlink(path) }
+        if removingFile, listener.ownsFile, case let .unix(path) = listener.configured { try? FileSystem.remove(path) }
     }
 
     /// Closes every socket, and removes the files of unix sockets we created.

@@ -1,4 +1,3 @@
-import Glibc
 import Posix
 
 /// The master's pidfile: written after the listeners are bound (so its presence means "serving"),
@@ -35,21 +34,16 @@ public struct Pidfile: Sendable {
         let directory = directory
         let probe = directory.hasSuffix("/") ? directory : directory + "/"
         do {
-            _ = try syscall("access") { access(probe, W_OK) }
+            try FileSystem.checkAccess(probe, .write)
         } catch {
-            throw DirectoryError(path: path, directory: directory, error: error.on(probe))
+            throw DirectoryError(path: path, directory: directory, error: error)
         }
     }
 
     /// The pid the file names, if it exists and holds one.
     public func read() -> ProcessID? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { _ = close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 32)
-        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        let text = String(decoding: buffer[..<count], as: UTF8.self).trimmingBlanks
+        guard let bytes = try? FileSystem.readFile(path, limit: 32), !bytes.isEmpty else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self).trimmingBlanks
         guard let pid = ProcessID(text), pid > 0 else { return nil }
         return pid
     }
@@ -62,22 +56,21 @@ public struct Pidfile: Sendable {
 
     public func write(pid: ProcessID = Process.id) throws(SystemError) {
         let temporary = "\(path).\(pid).tmp"
-        let raw = try syscall("open") { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
-        let fd = FileDescriptor(rawValue: raw)
         do {
+            let fd = try FileSystem.open(temporary, [.writeOnly, .create, .truncate], permissions: 0o644)
             try fd.closeAfter { (fd) throws(SystemError) in
                 try fd.writeAll("\(pid)\n")
-                _ = try syscall("fsync") { fsync(fd.rawValue) }
+                try fd.synchronize()
             }
-            _ = try syscall("rename") { rename(temporary, path) }
+            try FileSystem.rename(temporary, to: path)
         } catch {
-            _ = unlink(temporary)
+            try? FileSystem.remove(temporary)
             throw error.on(path)
         }
     }
 
     /// Removes the file only if it still names `pid`: after a binary upgrade it names the new master.
     public func remove(ifOwnedBy pid: ProcessID = Process.id) {
-        if read() == pid { _ = unlink(path) }
+        if read() == pid { try? FileSystem.remove(path) }
     }
 }

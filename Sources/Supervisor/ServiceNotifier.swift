@@ -1,4 +1,3 @@
-import Glibc
 import Posix
 
 /// systemd's readiness protocol (`sd_notify(3)`), written by hand: no libsystemd in the process.
@@ -24,7 +23,7 @@ public struct ServiceNotifier: Sendable {
     /// virtual machines; it is not supported here.
     public init?(environment: [String: String]) {
         guard let value = environment["NOTIFY_SOCKET"], !value.isEmpty, !value.utf8.contains(0) else { return nil }
-        let capacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
+        let capacity = Socket.unixPathCapacity
         let bytes = Array(value.utf8)
         if bytes.first == UInt8(ascii: "/") {
             // Room for the terminating NUL, as `bind` would need.
@@ -42,8 +41,7 @@ public struct ServiceNotifier: Sendable {
 
     /// The notifier of this process's real environment (`getenv("NOTIFY_SOCKET")`).
     public static func fromProcessEnvironment() -> ServiceNotifier? {
-        guard let value = getenv("NOTIFY_SOCKET") else { return nil }
-        return ServiceNotifier(environment: ["NOTIFY_SOCKET": String(cString: value)])
+        ServiceNotifier(environment: Environment.values(["NOTIFY_SOCKET"]))
     }
 
     /// `READY=1`: start-up (or a reload) is complete. `mainPID` goes in the same datagram, ahead of
@@ -85,32 +83,8 @@ public struct ServiceNotifier: Sendable {
     /// Fails with `EAGAIN` rather than block when systemd's queue is full; nothing is sent for none.
     public func send(_ assignments: [(String, String)]) throws(SystemError) {
         guard !assignments.isEmpty else { return }
-        let message = Array(Self.message(assignments).utf8)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in sunPath.enumerated() { raw[index] = byte }
-        }
-        // A path counts its NUL; an abstract name is exactly as long as its bytes.
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + sunPath.count)
-        do throws(SystemError) {
-            let flags = CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue) | CInt(SOCK_NONBLOCK.rawValue)
-            let fd = FileDescriptor(rawValue: try syscall("socket") { Glibc.socket(AF_UNIX, flags, 0) })
-            let result: Result<Int, SystemError> = fd.closeAfter { (fd) throws(Never) in
-                message.withUnsafeBytes { bytes in
-                    withUnsafePointer(to: &address) { pointer in
-                        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { target in
-                            Result { () throws(SystemError) in
-                                try syscall("sendto") {
-                                    sendto(fd.rawValue, bytes.baseAddress, bytes.count, CInt(MSG_DONTWAIT) | CInt(MSG_NOSIGNAL), target, length)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            // A unix datagram goes whole or not at all; anything else would be a truncated state.
-            guard try result.get() == message.count else { throw SystemError("sendto", errno: Errno(rawValue: EMSGSIZE)) }
+        do {
+            try Socket.sendDatagram(Array(Self.message(assignments).utf8), toUnixSocket: sunPath)
         } catch {
             throw error.on("NOTIFY_SOCKET=\(notifySocket)")
         }

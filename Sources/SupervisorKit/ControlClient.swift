@@ -1,4 +1,3 @@
-import Glibc
 import Posix
 import Settings
 import Supervisor
@@ -42,8 +41,7 @@ enum ControlClient {
             if Instant.now >= deadline {
                 return fail("master pid \(pid) is still running after \(request.timeout.secondsText)s", code: 3)
             }
-            var pause = timespec(tv_sec: 0, tv_nsec: 20_000_000)
-            _ = nanosleep(&pause, nil)
+            Process.sleep(for: .milliseconds(20))
         }
         // A master that was killed leaves its pidfile behind; one that exited removed it.
         pidfile.remove(ifOwnedBy: pid)
@@ -64,7 +62,7 @@ enum ControlClient {
                 var ready: [FileDescriptor] = []
                 if remaining > .zero { ready = try Poll.waitReadable([fd], timeout: remaining) }
                 guard !ready.isEmpty else {
-                    throw SystemError("read", errno: Errno(rawValue: ETIMEDOUT), object: path)
+                    throw SystemError("read", errno: .timedOut, object: path)
                 }
                 let count = try buffer.withUnsafeMutableBytes { raw in Result { () throws(SystemError) in try fd.read(into: raw) } }.get()
                 guard let count, count > 0 else { break }

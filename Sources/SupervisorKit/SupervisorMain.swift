@@ -1,5 +1,4 @@
 import Channel
-import Glibc
 import Logging
 import Posix
 import Settings
@@ -22,19 +21,19 @@ public enum SupervisorMain {
             command = try parser.parse(arguments)
         } catch {
             try? FileDescriptor.standardError.writeAll("\(programName): \(error.message)\n")
-            exit(2)
+            Process.exit(2)
         }
         switch command {
         case let .help(text):
             try? FileDescriptor.standardOutput.writeAll(text + "\n")
-            exit(0)
+            Process.exit(0)
         case .version:
             try? FileDescriptor.standardOutput.writeAll("\(programName) \(version)\n")
-            exit(0)
+            Process.exit(0)
         case let .control(request):
-            exit(ControlClient.run(request, programName: programName))
+            Process.exit(ControlClient.run(request, programName: programName))
         case let .start(config):
-            exit(start(config, parser: parser, arguments: arguments, apps: apps))
+            Process.exit(start(config, parser: parser, arguments: arguments, apps: apps))
         }
     }
 
@@ -63,7 +62,7 @@ public enum SupervisorMain {
             guard let fresh = resolved(fresh, apps: apps, inherited: inheritedAddresses) else { throw UsageError("unknown app '\(fresh.app)'") }
             return fresh
         }
-        let environment = [String: String](uniqueKeysWithValues: ["PATH"].compactMap { name in getenv(name).map { (name, String(cString: $0)) } })
+        let environment = Environment.values(["PATH"])
         let executable = CommandLine.arguments.first.flatMap { Process.executablePath(invokedAs: $0, environment: environment) }
         let master = Master(config: config, logger: logger, loadConfiguration: load, inherited: inherited, origin: origin,
                             executable: executable.map { ($0, CommandLine.arguments) },

@@ -1,6 +1,4 @@
-import CLinux
 import EventLoop
-import Glibc
 import HTTP
 import HTTPServer
 import Posix
@@ -14,7 +12,7 @@ import Posix
 /// `open`, `fstat` and `readdir` run on the blocking pool; the bytes go out with `sendfile(2)`.
 public final class FileServer: @unchecked Sendable {
     public let root: String
-    let rootFD: CInt
+    let rootFD: FileDescriptor
     let pool: BlockingPool
     let uploads: UploadLimit
     /// Numbers this worker's temp files; touched only on the loop (hence `@unchecked Sendable`).
@@ -30,11 +28,11 @@ public final class FileServer: @unchecked Sendable {
 
     /// Opens the folder (in the worker, at boot: a missing folder is a boot failure).
     public init(root: String, pool: BlockingPool, uploads: UploadLimit) throws(RootError) {
-        let fd: CInt
+        let fd: FileDescriptor
         do {
-            fd = try syscall("open") { open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+            fd = try FileSystem.open(root, .directory)
         } catch {
-            throw RootError(root: root, error: error.on(root))
+            throw RootError(root: root, error: error)
         }
         self.root = root
         rootFD = fd
@@ -45,13 +43,11 @@ public final class FileServer: @unchecked Sendable {
 
     /// What `fstat` said of an opened file.
     struct Opened: Sendable {
-        let fd: CInt
+        let fd: FileDescriptor
         let size: Int
         let seconds: Int
         let nanoseconds: Int
     }
-
-    enum OpenFailure: Error { case notFound, forbidden, failed(CInt) }
 
     // MARK: One file
 
@@ -80,19 +76,17 @@ public final class FileServer: @unchecked Sendable {
             return Self.response(for: entry.representation, head: request.head)
         }
         let rootFD = rootFD
-        let loaded: Representation
+        let found: Representation?
         do {
-            loaded = try await pool.run { () throws -> Representation in
-                let opened = try Self.openRegular(rootFD, name.value)
+            found = try await pool.run { () throws -> Representation? in
+                guard let opened = try Self.openRegular(rootFD, name.value) else { return nil }
                 return Representation(file: opened, content: Self.readSmall(opened), name: name.value)
             }
-        } catch OpenFailure.notFound {
-            return .text("not found\n", status: .notFound)
-        } catch OpenFailure.forbidden {
-            return .text("forbidden\n", status: .forbidden)
         } catch {
-            return .text("cannot open the file\n", status: .internalServerError)
+            return Self.openFailureResponse(error)
         }
+        // A directory or a device is not a file we serve.
+        guard let loaded = found else { return .text("not found\n", status: .notFound) }
         cache.insert(name.value, loaded)
         return Self.response(for: loaded, head: request.head)
     }
@@ -120,29 +114,30 @@ public final class FileServer: @unchecked Sendable {
     /// The content of a small file, read once when it is opened; nil for larger files (they are
     /// sent with `sendfile`) or when the read comes up short (the file is changing: not cached).
     static func readSmall(_ file: Opened) -> [UInt8]? {
-        guard file.size <= OpenFileCache.smallFileLimit else { return nil }
-        var content = [UInt8](repeating: 0, count: file.size)
-        let count = content.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress, $0.count, 0) }
-        return count == file.size ? content : nil
+        guard file.size <= OpenFileCache.smallFileLimit, let content = try? file.fd.read(count: file.size, at: 0) else { return nil }
+        return content.count == file.size ? content : nil
     }
 
-    static func openRegular(_ rootFD: CInt, _ name: String) throws -> Opened {
+    /// `name` opened under the root, with what `fstat` says of it; nil when it is not a regular file.
+    static func openRegular(_ rootFD: FileDescriptor, _ name: String) throws(SystemError) -> Opened? {
         // O_NONBLOCK: opening a FIFO someone left in the folder must not hang a pool thread (it is
         // then refused as not a regular file); it changes nothing for a regular file.
-        let fd = clinux_open_beneath(rootFD, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else {
-            switch errno {
-            case ENOENT, ENOTDIR: throw OpenFailure.notFound
-            case EXDEV, ELOOP, EACCES, EPERM: throw OpenFailure.forbidden
-            default: throw OpenFailure.failed(errno)
-            }
+        let fd = try FileSystem.openBeneath(name, in: rootFD, [.nonBlocking, .noControllingTerminal])
+        guard let status = try? fd.status(), status.kind == .regular else {
+            fd.close()
+            return nil
         }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            _ = close(fd)
-            throw OpenFailure.notFound  // a directory or a device is not a file we serve
+        return Opened(fd: fd, size: status.size, seconds: status.modifiedSeconds, nanoseconds: status.modifiedNanoseconds)
+    }
+
+    /// 404 for a name that is not there, 403 for one the kernel refuses to resolve beneath the root
+    /// (a symlink out of it: `EXDEV`, `ELOOP`) or permissions refuse, 500 for anything else.
+    static func openFailureResponse(_ error: any Error) -> Response {
+        switch (error as? SystemError)?.errno {
+        case .noSuchFile?, .notDirectory?: .text("not found\n", status: .notFound)
+        case .crossDevice?, .symlinkLoop?, .permissionDenied?, .notPermitted?: .text("forbidden\n", status: .forbidden)
+        default: .text("cannot open the file\n", status: .internalServerError)
         }
-        return Opened(fd: fd, size: Int(info.st_size), seconds: Int(info.st_mtim.tv_sec), nanoseconds: Int(info.st_mtim.tv_nsec))
     }
 
     /// The response for a cached or freshly opened file. The cache keeps `file.fd`; a response that
@@ -164,8 +159,8 @@ public final class FileServer: @unchecked Sendable {
             if let content = representation.content {
                 return offset == 0 && length == content.count ? .bytes(content) : .bytes(Array(content[offset..<offset + length]))
             }
-            let copy = dup(file.fd)
-            return copy >= 0 ? .file(fd: copy, offset: offset, length: length) : .empty
+            guard let copy = try? file.fd.duplicate(atLeast: 0) else { return .empty }
+            return .file(fd: copy.rawValue, offset: offset, length: length)
         }
         switch range {
         case .whole:
@@ -207,26 +202,15 @@ public final class FileServer: @unchecked Sendable {
     /// The files `file(_:)` would serve, sorted by name: each entry is resolved the same way (under
     /// `RESOLVE_BENEATH`), so a symlink that leads outside the folder is
     /// neither listed nor allowed to reveal its target's size.
-    static func readEntries(_ rootFD: CInt) -> [Entry]? {
-        // A fresh open of the folder, not a dup of rootFD: a dup shares its directory offset, so
-        // two listings read on two pool threads at once would each see part of the entries.
-        let copy = openat(rootFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard copy >= 0 else { return nil }
-        guard let directory = fdopendir(copy) else {
-            _ = close(copy)
-            return nil
-        }
-        defer { closedir(directory) }
+    static func readEntries(_ rootFD: FileDescriptor) -> [Entry]? {
+        // Directory reads through its own open of the folder: two listings on two pool threads at
+        // once must not share (and split) one directory offset.
+        guard let names = try? Directory.names(of: rootFD) else { return nil }
         var entries: [Entry] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard !name.hasPrefix("."), (try? FileName(name)) != nil else { continue }
-            let fd = clinux_open_beneath(rootFD, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
-            guard fd >= 0 else { continue }
-            defer { _ = close(fd) }
-            var info = stat()
-            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
-            entries.append(Entry(name: name, size: Int(info.st_size)))
+        for name in names where !name.hasPrefix(".") && (try? FileName(name)) != nil {
+            guard let opened = try? openRegular(rootFD, name) else { continue }
+            opened.fd.close()
+            entries.append(Entry(name: name, size: opened.size))
         }
         return entries.sorted { $0.name < $1.name }
     }

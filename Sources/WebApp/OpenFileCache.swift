@@ -1,5 +1,4 @@
 import EventLoop
-import Glibc
 
 /// Recently opened files of a worker, so a hot file costs no trip to the blocking pool (nginx's
 /// `open_file_cache`): the descriptor, what `fstat` said, and for small files the bytes themselves,
@@ -42,6 +41,6 @@ final class OpenFileCache {
     func invalidate(_ name: String) { remove(name) }
 
     private func remove(_ name: String) {
-        if let old = entries.removeValue(forKey: name) { _ = close(old.representation.file.fd) }
+        if let old = entries.removeValue(forKey: name) { old.representation.file.fd.close() }
     }
 }

@@ -1,8 +1,7 @@
-import CLinux
 import EventLoop
-import Glibc
 import HTTP
 import HTTPServer
+import Posix
 
 /// `PUT /files/{name}`: the body streams into a hidden temp file in the same folder (so the final
 /// rename stays on one file system and is atomic), which is fsynced and renamed over the name:
@@ -21,8 +20,6 @@ extension FileServer {
         let bytes: UnsafeRawBufferPointer
     }
 
-    enum DiskFailure: Error { case full, failed(CInt) }
-
     @LoopActor
     public func upload(_ request: Request) async -> Response {
         let name: FileName
@@ -39,13 +36,11 @@ extension FileServer {
 
         let rootFD = rootFD
         uploadCount &+= 1
-        let temp = "\(Self.tempPrefix)\(getpid())-\(uploadCount).tmp"
-        let fd: CInt
+        let temp = "\(Self.tempPrefix)\(Process.id)-\(uploadCount).tmp"
+        let fd: FileDescriptor
         do {
-            fd = try await pool.run { () throws -> CInt in
-                let fd = openat(rootFD, temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
-                guard fd >= 0 else { throw Self.diskFailure(errno) }
-                return fd
+            fd = try await pool.run { () throws -> FileDescriptor in
+                try FileSystem.open(temp, in: rootFD, [.writeOnly, .create, .exclusive, .noFollow], permissions: 0o644)
             }
         } catch {
             return Self.failureResponse(error)
@@ -54,14 +49,14 @@ extension FileServer {
         defer {
             if !keep {
                 let pool = pool
-                Task { _ = try? await pool.run { _ = close(fd); _ = unlinkat(rootFD, temp, 0) } }
+                Task { _ = try? await pool.run { fd.close(); try? FileSystem.remove(temp, in: rootFD) } }
             }
         }
         do throws(HTTPServerError) {
             while let piece = try await request.body.next() {
                 let chunk = Piece(bytes: piece)
                 do {
-                    try await pool.run { () throws in try Self.writeAll(fd, chunk.bytes) }
+                    try await pool.run { () throws in try fd.writeAll(chunk.bytes) }
                 } catch {
                     return Self.failureResponse(error)
                 }
@@ -82,12 +77,11 @@ extension FileServer {
         let replaced: Bool
         do {
             replaced = try await pool.run { () throws -> Bool in
-                guard fsync(fd) == 0 else { throw Self.diskFailure(errno) }
-                var existing = stat()
-                let replaced = fstatat(rootFD, name.value, &existing, AT_SYMLINK_NOFOLLOW) == 0
-                guard renameat(rootFD, temp, rootFD, name.value) == 0 else { throw Self.diskFailure(errno) }
-                _ = close(fd)
-                _ = fsync(rootFD)  // make the rename itself durable
+                try fd.synchronize()
+                let replaced = (try? FileSystem.status(of: name.value, in: rootFD, followingSymlinks: false)) != nil
+                try FileSystem.rename(temp, to: name.value, in: rootFD)
+                fd.close()
+                try? rootFD.synchronize()  // make the rename itself durable
                 return replaced
             }
         } catch {
@@ -98,41 +92,22 @@ extension FileServer {
         return replaced ? Response(status: .noContent) : .text("created\n", status: .created)
     }
 
-    static func writeAll(_ fd: CInt, _ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw diskFailure(errno)
-            }
-            offset += written
-        }
-    }
-
-    static func diskFailure(_ error: CInt) -> DiskFailure {
-        error == ENOSPC || error == EDQUOT ? .full : .failed(error)
-    }
-
+    /// 507 when the disk (or the quota) is full, 409 when the name is a directory's, else 500.
     static func failureResponse(_ error: any Error) -> Response {
-        switch error as? DiskFailure {
-        case .full: .text("the disk is full\n", status: .insufficientStorage)
-        case let .failed(code) where code == EISDIR: .text("a directory has that name\n", status: Status(409, "Conflict"))
+        switch (error as? SystemError)?.errno {
+        case .noSpace?, .diskQuotaExceeded?: .text("the disk is full\n", status: .insufficientStorage)
+        case .isDirectory?: .text("a directory has that name\n", status: Status(409, "Conflict"))
         default: .text("cannot store the file\n", status: .internalServerError)
         }
     }
 
     /// Removes temp files that workers no longer alive left behind (killed mid-upload).
-    static func sweepAbandonedUploads(_ rootFD: CInt) {
-        let copy = dup(rootFD)
-        guard copy >= 0, let directory = fdopendir(copy) else { return }
-        defer { closedir(directory) }
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.hasPrefix(tempPrefix), name.hasSuffix(".tmp") else { continue }
+    static func sweepAbandonedUploads(_ rootFD: FileDescriptor) {
+        guard let entries = try? Directory.entries(of: rootFD) else { return }
+        for name in entries where name.hasPrefix(tempPrefix) && name.hasSuffix(".tmp") {
             let owner = name.dropFirst(tempPrefix.count).prefix { $0 != "-" }
-            guard let pid = pid_t(owner), pid > 0, kill(pid, 0) != 0, errno == ESRCH else { continue }
-            _ = unlinkat(rootFD, name, 0)
+            guard let pid = ProcessID(owner), pid > 0, !Process.isAlive(pid) else { continue }
+            try? FileSystem.remove(name, in: rootFD)
         }
     }
 }

@@ -1,4 +1,3 @@
-import CLinux
 import Channel
 import EventLoop
 import Logging
@@ -108,7 +107,7 @@ public final class Worker {
         case let .accepted(fd):
             // Responses go out whole; Nagle would only hold them back waiting for an ACK. Fails,
             // harmlessly, on unix sockets.
-            try? Socket.setOption(fd, CInt(IPPROTO_TCP), TCP_NODELAY, 1)
+            try? Socket.setNoDelay(fd)
             ServiceStats.shared.connectionOpened()
             // The runtime enqueues a resumed task on the global executor (swift_task_enqueueGlobal,
             // seen in gdb), which in a worker is its loop (EventLoop.installAsGlobalExecutor): no

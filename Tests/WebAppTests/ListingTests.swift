@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Posix
 @testable import WebApp
 import XCTest
 
@@ -13,11 +14,10 @@ final class ListingTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: path) }
         for index in 0..<50 { try "x".write(toFile: path + "/f\(index)", atomically: false, encoding: .utf8) }
-        let root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        XCTAssertGreaterThanOrEqual(root, 0)
-        defer { close(root) }
+        let root = try FileSystem.open(path, .directory)
+        defer { root.close() }
         XCTAssertEqual(FileServer.readEntries(root)?.count, 50)
-        XCTAssertEqual(lseek(root, 0, SEEK_CUR), 0, "the root's offset moved: listings would interfere")
+        XCTAssertEqual(lseek(root.rawValue, 0, SEEK_CUR), 0, "the root's offset moved: listings would interfere")
         XCTAssertEqual(FileServer.readEntries(root)?.count, 50, "a second listing sees every entry again")
     }
 }

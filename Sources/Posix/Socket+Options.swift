@@ -1,0 +1,25 @@
+import CLinux
+import Glibc
+
+/// Socket options named for what they do, so callers need neither the `SO_*` constants nor `timeval`.
+extension Socket {
+    /// `SO_SNDTIMEO`: a blocking send on `fd` gives up after `timeout` (`EAGAIN`), so a peer that
+    /// does not read cannot hold a single-threaded process (the master answering its control socket).
+    public static func setSendTimeout(_ fd: FileDescriptor, _ timeout: Duration) throws(SystemError) {
+        let (seconds, attoseconds) = timeout.components
+        var value = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        _ = try syscall("setsockopt") { setsockopt(fd.rawValue, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size)) }
+    }
+
+    /// `SO_ACCEPTCONN`: whether `fd` is a socket in the listening state (an inherited descriptor
+    /// must be one before it is handed to the accept loops).
+    public static func isListening(_ fd: FileDescriptor) throws(SystemError) -> Bool {
+        try getOption(fd, SOL_SOCKET, SO_ACCEPTCONN) == 1
+    }
+
+    /// `TCP_NODELAY`: small writes go out at once instead of waiting for the previous one's ACK
+    /// (Nagle). Fails with `EOPNOTSUPP` on a unix socket.
+    public static func setNoDelay(_ fd: FileDescriptor) throws(SystemError) {
+        try setOption(fd, CInt(IPPROTO_TCP), TCP_NODELAY, 1)
+    }
+}
