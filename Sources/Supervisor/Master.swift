@@ -11,6 +11,8 @@ import Settings
 /// reap → shutdown → reload → reopen logs → scale → timeouts and respawns → health. The verbs live
 /// beside it: `Master+Stop` (stop, rotation), `Master+Reload` (HUP, USR1, TTIN/TTOU),
 /// `Master+Spawn` (the table's actions), `Master+Control` (the control socket), `BinaryUpgrade` (USR2).
+/// Its decisions are values it feeds events and whose actions it carries out: `WorkerTable` (the
+/// workers) and `UpgradeLifecycle` (a binary upgrade); `WorkerRecords` holds what each worker owns.
 public final class Master {
     /// Runs in the forked child, with the configuration of the worker's generation; never returns.
     public typealias WorkerMain = (WorkerLaunch, Configuration) -> Never
@@ -51,8 +53,8 @@ public final class Master {
     var delayedStop: Instant?
     /// systemd's notification socket, when run as a `Type=notify` service.
     let notifier: ServiceNotifier?
-    /// Shared-counter seats: enough for the largest worker count twice over (a reload runs two generations) and workers
-    /// still draining from earlier reloads.
+    /// Shared-counter seats: enough for the largest worker count twice over (a reload runs two
+    /// generations) and workers still draining from earlier reloads.
     static let seatCount = 4096
 
     /// The signals the master handles; all are blocked and read from the signalfd.
@@ -191,8 +193,7 @@ public final class Master {
 
     private func turn() {
         var watched = [signals?.fd].compactMap { $0 }
-        let channels = records.channels
-        watched += channels.map(\.channel)
+        watched += records.channels.map(\.channel)
         watched += control?.descriptors ?? []
         if let pipe = upgrade.readyPipe { watched.append(pipe) }
         let deadlines = [table.nextDeadline, health.nextAt, control?.nextDeadline, upgrade.nextDeadline, delayedStop].compactMap { $0 }
@@ -208,7 +209,7 @@ public final class Master {
 
         reapChildren()
         let readableSet = Set(readable)
-        for (pid, channel) in channels where readableSet.contains(channel) {
+        for (pid, channel) in records.channels where readableSet.contains(channel) {
             readChannel(of: pid)
         }
 
