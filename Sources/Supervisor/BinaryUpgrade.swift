@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import Posix
+import Settings
 
 /// USR2: replace the running binary without closing a listening socket.
 ///
@@ -23,21 +24,11 @@ public enum BinaryUpgrade {
     /// How long a new master may take to have every worker ready.
     public static let readyTimeout = Duration.seconds(60)
 
-    /// What the old master tracks while a new one starts.
-    struct InProgress {
-        let pid: ProcessID
-        let readyPipe: FileDescriptor
-        /// Closed once it reported EOF: the new master is on its way out, and is awaited by `waitpid`.
-        var pipeOpen = true
-        /// When it must be ready; after an EOF, when it must be gone. Nil once it was sent SIGKILL.
-        var deadline: Instant?
-    }
-
-    /// How long a new master that closed its pipe without being ready gets to exit after SIGTERM.
+    /// How long a new master that failed before it was ready gets to exit after SIGTERM.
     static let exitTimeout = Duration.seconds(10)
 
     /// What a new master knows of the old one that started it.
-    public struct Origin: Sendable {
+    public struct Origin: Equatable, Sendable {
         public let oldPID: ProcessID
         public let readyFD: FileDescriptor
         /// The old master was out of rotation.
@@ -69,18 +60,20 @@ public enum BinaryUpgrade {
 }
 
 extension Master {
+    /// USR2: fork and exec the program file, unless something stands in the way.
     func startUpgrade(now: Instant) {
-        guard isServing else {
+        switch upgrade.refusal(serving: isServing) {
+        case .shuttingDown:
             logger.warn("binary upgrade refused: shutting down", ("signal", "USR2"))
             return
-        }
-        if let upgrade {
-            logger.warn("binary upgrade refused: one is already under way", ("signal", "USR2"), ("new_pid", LogValue(upgrade.pid)))
+        case let .underWay(newPID):
+            logger.warn("binary upgrade refused: one is already under way", ("signal", "USR2"), ("new_pid", LogValue(newPID)))
             return
-        }
-        if origin != nil {
+        case .takingOver:
             logger.warn("binary upgrade refused: this master is still taking over from the previous one", ("signal", "USR2"))
             return
+        case nil:
+            break
         }
         if Process.id == 1 {
             // The old master exits after the hand-over; as PID 1 its exit would take the whole
@@ -114,7 +107,7 @@ extension Master {
             execNewMaster(executable, sockets: sockets, readyFD: pipe.write, oldPID: masterPID)
         }
         pipe.write.close()
-        upgrade = BinaryUpgrade.InProgress(pid: pid, readyPipe: pipe.read, deadline: now + BinaryUpgrade.readyTimeout)
+        upgrade.started(pid: pid, readyPipe: pipe.read, now: now)
         logger.info("binary upgrade started", ("new_pid", LogValue(pid)), ("binary", .string(executable.path)))
     }
 
@@ -147,67 +140,74 @@ extension Master {
         fail(Process.execute(executable.path, arguments: executable.arguments))
     }
 
-    /// The pipe from the new master is readable: it is ready (hand over), or it closed it without
-    /// a word, which it does by exiting: the failure is logged when it is reaped, with its status.
-    func readUpgradePipe(now: Instant) {
-        guard var upgrade, upgrade.pipeOpen else { return }
+    /// The pipe from the new master is readable: it is ready, or it closed its end without a word
+    /// (which it does by exiting: the failure is logged when it is reaped, with its status).
+    func readUpgradePipe(_ pipe: FileDescriptor, now: Instant) {
         var buffer = [UInt8](repeating: 0, count: 16)
-        let count = buffer.withUnsafeMutableBytes { Glibc.read(upgrade.readyPipe.rawValue, $0.baseAddress, $0.count) }
-        if count < 0 && (errno == EINTR || errno == EAGAIN) { return }
-        upgrade.readyPipe.close()
-        upgrade.pipeOpen = false
-        guard count > 0, case .serving = table.phase else {
-            // Exiting, or alive with its end closed (then of no use), or ready too late for a
-            // master that is stopping: either way it must go.
-            try? Process.signal(upgrade.pid, .terminate)
-            upgrade.deadline = now + BinaryUpgrade.exitTimeout
-            self.upgrade = upgrade
-            return
+        let count: Int?
+        do {
+            count = try buffer.withUnsafeMutableBytes { bytes throws(SystemError) in try pipe.read(into: bytes) }
+        } catch {
+            count = 0
         }
-        self.upgrade = nil
-        handedOver = true
-        logger.info("binary upgrade complete", ("new_pid", LogValue(upgrade.pid)))
-        perform(table.shutdown(.graceful, now: now))
+        guard let count else { return }
+        perform(upgrade.pipeRead(count > 0 ? .ready : .closed, serving: isServing, now: now), now: now)
     }
 
-    /// A new master that is not ready in time is killed (its workers follow by their parent-death
-    /// signal); this one keeps serving, and logs the failure when it reaps it.
-    func checkUpgradeDeadline(now: Instant) {
-        guard var upgrade, let deadline = upgrade.deadline, now >= deadline else { return }
-        if upgrade.pipeOpen {
+    /// Carries out the upgrade lifecycle's actions.
+    func perform(_ actions: [UpgradeLifecycle.Action], now: Instant) {
+        for action in actions {
+            switch action {
+            case let .report(report):
+                log(report)
+            case let .signal(pid, signal):
+                try? Process.signal(pid, signal)
+            case let .closePipe(pipe):
+                pipe.close()
+            case .reclaimFiles:
+                reclaimFiles()
+            case let .handOver(newPID):
+                logger.info("binary upgrade complete", ("new_pid", LogValue(newPID)))
+                perform(table.shutdown(.graceful, now: now))
+            case let .takeOver(origin):
+                takeOver(from: origin)
+            }
+        }
+    }
+
+    private func log(_ report: UpgradeLifecycle.Report) {
+        switch report {
+        case let .exited(newPID, status):
+            logger.error("binary upgrade failed: the new master exited; still serving", ("new_pid", LogValue(newPID)), ("status", LogValue(status)))
+        case let .notReadyInTime(newPID, timeout):
             logger.error("binary upgrade failed: the new master was not ready in time; killing it, still serving",
-                         ("new_pid", LogValue(upgrade.pid)), ("timeout_s", .string(BinaryUpgrade.readyTimeout.secondsText)))
-            upgrade.readyPipe.close()
-            upgrade.pipeOpen = false
-        } else {
-            logger.warn("the failed new master did not exit on SIGTERM; killing it", ("new_pid", LogValue(upgrade.pid)))
+                         ("new_pid", LogValue(newPID)), ("timeout_s", .string(timeout.secondsText)))
+        case let .ignoredTerminate(newPID):
+            logger.warn("the failed new master did not exit on SIGTERM; killing it", ("new_pid", LogValue(newPID)))
+        case let .cancelled(newPID):
+            logger.warn("binary upgrade cancelled", ("new_pid", LogValue(newPID)), ("reason", "shutting down"))
         }
-        try? Process.signal(upgrade.pid, .kill)
-        upgrade.deadline = nil
-        self.upgrade = upgrade
-        reclaimFiles()
     }
 
-    /// The new master was reaped (it can only be while it is still our child, before handing over).
-    func upgradeChildExited(_ pid: ProcessID, status: ExitStatus) -> Bool {
-        guard let upgrade, upgrade.pid == pid else { return false }
-        logger.error("binary upgrade failed: the new master exited; still serving", ("new_pid", LogValue(pid)), ("status", LogValue(status)))
-        if upgrade.pipeOpen { upgrade.readyPipe.close() }
-        self.upgrade = nil
-        reclaimFiles()
-        return true
-    }
-
-    /// A stop while a new master is starting: it is told to go, and whatever it does next is
-    /// ignored (its exit is reaped like any stray child's).
-    func cancelUpgrade(reason: String) {
-        guard let upgrade else { return }
-        logger.warn("binary upgrade cancelled", ("new_pid", LogValue(upgrade.pid)), ("reason", .string(reason)))
-        try? Process.signal(upgrade.pid, upgrade.pipeOpen ? .terminate : .kill)
-        if upgrade.pipeOpen { upgrade.readyPipe.close() }
-        self.upgrade = nil
-        abandonedUpgrade = upgrade.pid
-        reclaimFiles()
+    /// A new master whose workers are all ready: the pidfile and the control socket become ours,
+    /// then the old master is told to go.
+    private func takeOver(from origin: BinaryUpgrade.Origin) {
+        if let pidfile {
+            do {
+                try pidfile.write()
+            } catch {
+                logger.error("cannot write pidfile", ("error", LogValue(error)))
+            }
+        }
+        if let path = config.pidfile {
+            do {
+                control = try ControlServer(path: ControlCommand.socketPath(forPidfile: path))
+            } catch {
+                logger.error("cannot create the control socket", ("error", LogValue(error)))
+            }
+        }
+        origin.reportReady()
+        logger.info("took over from the old master", ("old_pid", LogValue(origin.oldPID)))
     }
 
     /// A new master that failed after it had taken the pidfile or the control socket (it writes

@@ -1,5 +1,4 @@
 import Channel
-import Glibc
 import Logging
 import Posix
 import Settings
@@ -95,7 +94,7 @@ extension Master {
     func reopenLogs() {
         LogFile.reopen(config.logFile, logger: logger)
         logger.info("reopening logs", ("signal", "USR1"))
-        for channel in channels.values { _ = try? ChannelIO.send(.reopenLogs, on: channel) }
+        for (_, channel) in records.channels { _ = try? ChannelIO.send(.reopenLogs, on: channel) }
     }
 
     /// TTIN/TTOU or `supervisor scale`. Returns why it was refused, or nil when it is under way.

@@ -1,5 +1,4 @@
 import Channel
-import Glibc
 import Logging
 import Posix
 import Settings
@@ -27,7 +26,7 @@ extension Master {
         logger.info("asking worker to quit", ("pid", LogValue(pid)), ("slot", LogValue(table.workers[pid]?.slot ?? -1)),
                     ("reason", .string(reason.rawValue)), ("deadline_s", .string(deadline.since(.now).secondsText)))
         var delivered = false
-        if let channel = channels[pid] {
+        if let channel = records.channel(of: pid) {
             delivered = (try? ChannelIO.send(.quit(deadline: deadline), on: channel)) ?? false
         }
         // A worker whose channel is full or gone still understands SIGTERM as a graceful quit.
@@ -35,32 +34,25 @@ extension Master {
     }
 
     private func spawn(slot: Int, generation: Int) {
-        let masterEnd: FileDescriptor
-        let workerEnd: FileDescriptor
+        let pending: WorkerRecords.Pending
         do {
-            (masterEnd, workerEnd) = try Socket.seqpacketPair()
+            pending = try records.prepare()
         } catch {
-            logger.error("cannot create worker channel", ("slot", LogValue(slot)), ("error", LogValue(error)))
+            switch error {
+            case .noSharedCounters:
+                logger.error("cannot spawn a worker: no shared counters", ("slot", LogValue(slot)))
+            case let .channel(error):
+                logger.error("cannot create worker channel", ("slot", LogValue(slot)), ("error", LogValue(error)))
+            }
             perform(table.spawnFailed(slot: slot, now: .now))
             return
         }
         let masterPID = Process.id
-        guard let shared else {
-            // Mapped before the first fork; without it there is nothing a worker could count with.
-            masterEnd.close()
-            workerEnd.close()
-            logger.error("cannot spawn a worker: no shared counters", ("slot", LogValue(slot)))
-            perform(table.spawnFailed(slot: slot, now: .now))
-            return
-        }
-        let seat = freeSeats.popLast()
         let pid: ProcessID
         do {
             pid = try Process.fork()
         } catch {
-            masterEnd.close()
-            workerEnd.close()
-            if let seat { freeSeats.append(seat) }
+            records.abandon(pending)
             logger.error("fork() failed while spawning a worker", ("slot", LogValue(slot)), ("error", LogValue(error)))
             perform(table.spawnFailed(slot: slot, now: .now))
             return
@@ -69,15 +61,13 @@ extension Master {
             // The child: keep only what the worker serves with; the master's signalfd, the other
             // workers' channels and anything else the master holds are closed.
             var keep = Set(listeners.descriptors.map(\.rawValue))
-            keep.insert(workerEnd.rawValue)
+            keep.insert(pending.workerEnd.rawValue)
             FileDescriptor.closeAll(except: keep)
             workerMain(WorkerLaunch(slot: slot, generation: generation, masterPID: masterPID,
-                                    channel: workerEnd, listeners: listeners.descriptors, shared: shared, seat: seat,
-                                    outOfRotation: outOfRotation), config)
+                                    channel: pending.workerEnd, listeners: listeners.descriptors, shared: pending.shared,
+                                    seat: pending.seat, outOfRotation: outOfRotation), config)
         }
-        workerEnd.close()
-        channels[pid] = masterEnd
-        if let seat { seats[pid] = seat }
+        records.commit(pending, pid: pid)
         table.spawned(pid: pid, slot: slot, generation: generation, now: .now)
         logger.info("worker spawned", ("pid", LogValue(pid)), ("slot", LogValue(slot)), ("generation", LogValue(generation)))
     }

@@ -1,5 +1,4 @@
 import Channel
-import Glibc
 import Logging
 import Posix
 import Settings
@@ -19,7 +18,10 @@ extension Master {
     func requestStop(_ mode: WorkerTable.ShutdownMode, by cause: (String, LogValue), now: Instant) {
         if mode == .graceful, isServing, config.shutdownDelay > .zero {
             delayedStop = now + config.shutdownDelay
-            if !handedOver { notify { (notifier) throws(SystemError) in try notifier.stopping() } }
+            // A stop beats an upgrade under way, a delayed one too: a new master that became
+            // ready during the delay would take over a server told to stop.
+            perform(upgrade.cancel(), now: now)
+            if !upgrade.hasHandedOver { notify { (notifier) throws(SystemError) in try notifier.stopping() } }
             logger.info("shutting down: out of rotation first", cause, ("delay_s", .string(config.shutdownDelay.secondsText)))
             setRotation(inRotation: false, by: cause)
             return
@@ -33,19 +35,19 @@ extension Master {
     func setRotation(inRotation: Bool, by cause: (String, LogValue)) {
         outOfRotation = !inRotation
         logger.info(inRotation ? "back in rotation" : "out of rotation", cause)
-        for (pid, channel) in channels where !((try? ChannelIO.send(.rotation(inRotation: inRotation), on: channel)) ?? false) {
+        for (pid, channel) in records.channels where !((try? ChannelIO.send(.rotation(inRotation: inRotation), on: channel)) ?? false) {
             logger.warn("cannot tell a worker about the rotation", ("pid", LogValue(pid)))
         }
     }
 
     func shutdown(_ mode: WorkerTable.ShutdownMode, now: Instant) {
-        if isServing, !handedOver { notify { (notifier) throws(SystemError) in try notifier.stopping() } }
+        if isServing, !upgrade.hasHandedOver { notify { (notifier) throws(SystemError) in try notifier.stopping() } }
         // A stop beats an upgrade under way: the new master must not take over a stopping server.
-        cancelUpgrade(reason: "shutting down")
+        perform(upgrade.cancel(), now: now)
         // No new connection joins the queues, and the workers take what is queued before they go:
         // closing a listener resets every connection still in its queue, requests sent included.
         // Not after a hand-over, nor in a new master not yet in charge: the sockets serve on.
-        if origin == nil && !handedOver && !stopAdmitting {
+        if upgrade.isInCharge && !stopAdmitting {
             stopAdmitting = true
             for failure in Listeners.refuseNewConnections(listeners.all) {
                 logger.warn("cannot stop new connections; those queued at exit will be reset", ("error", LogValue(failure)))

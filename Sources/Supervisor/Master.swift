@@ -1,5 +1,4 @@
 import Channel
-import Glibc
 import Logging
 import Posix
 import Settings
@@ -12,6 +11,8 @@ import Settings
 /// reap → shutdown → reload → reopen logs → scale → timeouts and respawns → health. The verbs live
 /// beside it: `Master+Stop` (stop, rotation), `Master+Reload` (HUP, USR1, TTIN/TTOU),
 /// `Master+Spawn` (the table's actions), `Master+Control` (the control socket), `BinaryUpgrade` (USR2).
+/// Its decisions are values it feeds events and whose actions it carries out: `WorkerTable` (the
+/// workers) and `UpgradeLifecycle` (a binary upgrade); `WorkerRecords` holds what each worker owns.
 public final class Master {
     /// Runs in the forked child, with the configuration of the worker's generation; never returns.
     public typealias WorkerMain = (WorkerLaunch, Configuration) -> Never
@@ -29,26 +30,20 @@ public final class Master {
     var settling: (cause: String, since: Instant)?
     var table: WorkerTable
     var listeners = Listeners()
-    var channels: [ProcessID: FileDescriptor] = [:]
+    /// Each live worker's channel and shared-counter seat.
+    var records = WorkerRecords(shared: nil)
     var signals: SignalDescriptor?
     var pidfile: Pidfile?
     var health: HealthReporter
     var exitCode: CInt?
-    /// Counters shared with every worker, mapped before the first fork; a seat per live worker.
-    var shared: SharedCounters?
-    var freeSeats: [Int] = []
     /// `supervisor status|reload|stop|scale` connect here (beside the pidfile; none without one).
     var control: ControlServer?
     /// Sockets passed by systemd or by the old master of a binary upgrade, adopted at start.
     let inherited: [InheritedSocket]
-    /// Set when this master was started by a binary upgrade, until it has taken over.
-    var origin: BinaryUpgrade.Origin?
     /// The program file and arguments a binary upgrade runs (nil: upgrades are refused).
     let executable: (path: String, arguments: [String])?
-    /// A new master being started by USR2.
-    var upgrade: BinaryUpgrade.InProgress?
-    /// A new master took over: exit without removing what is now its (unix socket files).
-    var handedOver = false
+    /// Binary upgrades: the one this master may be taking over from, the one it may be starting.
+    var upgrade: UpgradeLifecycle
     /// The listeners refuse new connections: this master is stopping.
     var stopAdmitting = false
     /// Out of the load balancer's rotation (`supervisor drain`, or a stop's `--shutdown-delay`):
@@ -56,13 +51,10 @@ public final class Master {
     var outOfRotation = false
     /// A stop waiting out `--shutdown-delay`, out of rotation, before its drain begins.
     var delayedStop: Instant?
-    /// A new master told to go when its upgrade was cancelled; killed at exit if still there.
-    var abandonedUpgrade: ProcessID?
     /// systemd's notification socket, when run as a `Type=notify` service.
     let notifier: ServiceNotifier?
-    var seats: [ProcessID: Int] = [:]
-    /// Enough for the largest worker count twice over (a reload runs two generations) and workers
-    /// still draining from earlier reloads.
+    /// Shared-counter seats: enough for the largest worker count twice over (a reload runs two
+    /// generations) and workers still draining from earlier reloads.
     static let seatCount = 4096
 
     /// The signals the master handles; all are blocked and read from the signalfd.
@@ -78,7 +70,7 @@ public final class Master {
         self.logger = logger
         self.loadConfiguration = loadConfiguration
         self.inherited = inherited
-        self.origin = origin
+        upgrade = UpgradeLifecycle(origin: origin)
         self.executable = executable
         self.notifier = notifier
         self.workerMain = workerMain
@@ -107,8 +99,7 @@ public final class Master {
             return 1
         }
         do {
-            shared = try SharedCounters(seats: Self.seatCount)
-            freeSeats = Array((0..<Self.seatCount).reversed())
+            records = WorkerRecords(shared: try SharedCounters(seats: Self.seatCount))
         } catch {
             logger.error("cannot map shared counters", ("error", LogValue(error)))
             return 1
@@ -132,7 +123,7 @@ public final class Master {
                 return 1
             }
             // During a binary upgrade the file names the old master, which is expected to be alive.
-            if origin == nil || pidfile.read() != origin?.oldPID {
+            if upgrade.origin == nil || pidfile.read() != upgrade.origin?.oldPID {
                 do {
                     try pidfile.checkNotRunning()
                 } catch {
@@ -157,7 +148,7 @@ public final class Master {
         for listener in listeners.all {
             logger.info("listening", ("addr", LogValue(listener.bound)), ("inherited", listener.ownsFile ? "no" : "yes"))
         }
-        if origin == nil, let path = config.pidfile {
+        if upgrade.origin == nil, let path = config.pidfile {
             let socketPath = ControlCommand.socketPath(forPidfile: path)
             do {
                 control = try ControlServer(path: socketPath)
@@ -167,7 +158,7 @@ public final class Master {
                 return 1
             }
         }
-        if origin == nil, let pidfile {
+        if upgrade.origin == nil, let pidfile {
             do {
                 try pidfile.write()
             } catch {
@@ -182,15 +173,15 @@ public final class Master {
         if !config.workersGiven { started.append(("workers_from", .string(CPUBudget.current.description))) }
         logger.log(.info, "master started", started)
         if outOfRotation { logger.info("out of rotation", ("by", "binary upgrade from a drained master")) }
-        settling = (origin == nil ? "start" : "upgrade", startedAt)
+        settling = (upgrade.origin == nil ? "start" : "upgrade", startedAt)
         perform(table.tick(now: .now))
         while exitCode == nil { turn() }
         // A failed or cancelled new master that has not exited yet must not outlive us.
-        for pid in [upgrade?.pid, abandonedUpgrade].compactMap({ $0 }) where !Process.hasExited(pid) {
+        if let pid = upgrade.unfinishedChild, !Process.hasExited(pid) {
             try? Process.signal(pid, .kill)
         }
-        listeners.closeAll(removingFiles: !handedOver && origin == nil)
-        for channel in channels.values { channel.close() }
+        listeners.closeAll(removingFiles: upgrade.isInCharge)
+        records.releaseAll()
         control?.close()
         pidfile?.remove()
         let code = exitCode ?? 1
@@ -202,10 +193,10 @@ public final class Master {
 
     private func turn() {
         var watched = [signals?.fd].compactMap { $0 }
-        watched += channels.values
+        watched += records.channels.map(\.channel)
         watched += control?.descriptors ?? []
-        if let upgrade, upgrade.pipeOpen { watched.append(upgrade.readyPipe) }
-        let deadlines = [table.nextDeadline, health.nextAt, control?.nextDeadline, upgrade?.deadline, delayedStop].compactMap { $0 }
+        if let pipe = upgrade.readyPipe { watched.append(pipe) }
+        let deadlines = [table.nextDeadline, health.nextAt, control?.nextDeadline, upgrade.nextDeadline, delayedStop].compactMap { $0 }
         let timeout = deadlines.min().map { $0.since(.now) }
         let readable: [FileDescriptor]
         do {
@@ -218,7 +209,7 @@ public final class Master {
 
         reapChildren()
         let readableSet = Set(readable)
-        for (pid, channel) in channels.sorted(by: { $0.key < $1.key }) where readableSet.contains(channel) {
+        for (pid, channel) in records.channels where readableSet.contains(channel) {
             readChannel(of: pid)
         }
 
@@ -234,8 +225,8 @@ public final class Master {
         if pending.contains(.hangup) { reload(now: now) }
         control?.serve(readable: readableSet, now: now) { answer($0) }
         if pending.contains(.user1) { reopenLogs() }
-        if let upgrade, upgrade.pipeOpen, readableSet.contains(upgrade.readyPipe) { readUpgradePipe(now: now) }
-        checkUpgradeDeadline(now: now)
+        if let pipe = upgrade.readyPipe, readableSet.contains(pipe) { readUpgradePipe(pipe, now: now) }
+        perform(upgrade.tick(now: now), now: now)
         if pending.contains(.user2) { startUpgrade(now: now) }
         let scaleBy = pending.filter { $0 == .ttyInput }.count - pending.filter { $0 == .ttyOutput }.count
         if scaleBy != 0 { scale(by: scaleBy, now: now) }
@@ -252,31 +243,9 @@ public final class Master {
         logger.info("generation ready", ("generation", LogValue(table.generation)), ("workers", LogValue(table.desired)),
                     ("elapsed_ms", LogValue(Instant.now.since(current.since).milliseconds)), ("cause", .string(current.cause)))
         // A new master of a binary upgrade becomes the main pid, even if a reload overtook its start.
-        let upgraded = origin != nil
-        if let origin { takeOver(from: origin) }
+        let upgraded = upgrade.origin != nil
+        perform(upgrade.settled(), now: .now)
         notify { (notifier) throws(SystemError) in try notifier.ready(status: statusLine(), mainPID: upgraded ? Process.id : nil) }
-    }
-
-    /// A new master whose workers are all ready: the pidfile and the control socket become ours,
-    /// then the old master is told to go.
-    private func takeOver(from origin: BinaryUpgrade.Origin) {
-        self.origin = nil
-        if let pidfile {
-            do {
-                try pidfile.write()
-            } catch {
-                logger.error("cannot write pidfile", ("error", LogValue(error)))
-            }
-        }
-        if let path = config.pidfile {
-            do {
-                control = try ControlServer(path: ControlCommand.socketPath(forPidfile: path))
-            } catch {
-                logger.error("cannot create the control socket", ("error", LogValue(error)))
-            }
-        }
-        origin.reportReady()
-        logger.info("took over from the old master", ("old_pid", LogValue(origin.oldPID)))
     }
 
     private func reapChildren() {
@@ -287,13 +256,11 @@ public final class Master {
                 return
             }
             guard let child else { return }
-            if upgradeChildExited(child.pid, status: child.status) { continue }
-            channels.removeValue(forKey: child.pid)?.close()
-            if let seat = seats.removeValue(forKey: child.pid) {
-                // Whatever the dead worker held (uploads in progress) is free again.
-                shared?.clear(seat: seat)
-                freeSeats.append(seat)
+            if let actions = upgrade.reaped(pid: child.pid, status: child.status) {
+                perform(actions, now: .now)
+                continue
             }
+            records.release(child.pid)
             guard table.workers[child.pid] != nil else {
                 // As PID 1 (a container), orphans anywhere in the namespace are re-parented to us.
                 logger.info("reaped a process that was not a worker", ("pid", LogValue(child.pid)), ("status", LogValue(child.status)))
@@ -336,7 +303,7 @@ public final class Master {
     }
 
     private func readChannel(of pid: ProcessID) {
-        guard let channel = channels[pid] else { return }
+        guard let channel = records.channel(of: pid) else { return }
         while true {
             let result: ChannelIO.ReceiveResult
             do { result = try ChannelIO.receive(on: channel) } catch {

@@ -1,5 +1,6 @@
 import Channel
 import Posix
+import Settings
 import XCTest
 
 @testable import Supervisor
@@ -646,5 +647,43 @@ final class WorkerTableTests: XCTestCase {
         XCTAssertEqual(table.restarts, 0)
         _ = table.reaped(pid: pid(0), status: .signaled(.segmentationFault), now: at(.seconds(30)))
         XCTAssertEqual(table.restarts, 1)
+    }
+
+    // MARK: At the largest worker count
+
+    /// The rules hold at `Configuration.maximumWorkers`: a reload's successors reporting ready in
+    /// any order each retire exactly their own slot's predecessor, and a scale-down to one worker
+    /// retires every other slot. (Each event reconciles in one pass over the workers, so this is
+    /// quick even in a debug build.)
+    func testAReloadAndAScaleDownAtTheLargestWorkerCountTouchEachWorkerOnce() throws {
+        let count = Configuration.maximumWorkers
+        var table = readyTable(workers: count)
+        let successor = { (slot: Int) in ProcessID(10_000 + slot) }
+        XCTAssertEqual(table.reload(now: at(.seconds(1))), (0..<count).map { .spawn(slot: $0, generation: 2) })
+        for slot in 0..<count { table.spawned(pid: successor(slot), slot: slot, generation: 2, now: at(.seconds(1))) }
+        XCTAssertEqual(table.tick(now: at(.seconds(2))), [], "nobody quits before a successor is ready")
+
+        // Ready in an order unrelated to the slots' (odd slots downwards, then even upwards).
+        let readyAt = at(.seconds(3))
+        let order = Array(stride(from: count - 1, through: 1, by: -2)) + Array(stride(from: 0, to: count, by: 2))
+        XCTAssertEqual(order.count, count)
+        for slot in order {
+            XCTAssertEqual(table.ready(pid: successor(slot), now: readyAt), [.quit(pid: pid(slot), deadline: readyAt + graceful, reason: .reload)])
+        }
+        XCTAssertTrue(table.isSettled)
+        XCTAssertEqual(table.servingCount, count)
+        for slot in 0..<count {
+            let (report, actions) = table.reaped(pid: pid(slot), status: .exited(code: 0), now: at(.seconds(4)))
+            XCTAssertEqual(report?.cause, .retired)
+            XCTAssertEqual(actions, [])
+        }
+        XCTAssertEqual(table.workers.count, count)
+
+        let scaledAt = at(.seconds(5))
+        let down = try XCTUnwrap(table.scale(by: 1 - count, now: scaledAt))
+        XCTAssertEqual(down, (1..<count).map { .quit(pid: successor($0), deadline: scaledAt + graceful, reason: .scaleDown) })
+        XCTAssertEqual(table.tick(now: at(.seconds(6))), [], "each quit is sent once")
+        XCTAssertEqual(table.servingCount, 1)
+        XCTAssertEqual(table.restarts, 0)
     }
 }
