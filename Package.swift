@@ -27,8 +27,8 @@ let package = Package(
         .target(name: "Echo", dependencies: ["EventLoop", "Posix"]),
         .target(name: "HTTP", dependencies: []),
         .target(name: "HTTPServer", dependencies: ["HTTP", "EventLoop", "Posix", "Logging"]),
-        .target(name: "WebApp", dependencies: ["HTTPServer", "HTTP", "EventLoop", "CLinux", "Posix"]),
-        .target(name: "WorkerRuntime", dependencies: ["CLinux", "EventLoop", "Posix", "Channel", "Settings", "Logging"]),
+        .target(name: "WebApp", dependencies: ["HTTPServer", "HTTP", "EventLoop", "Posix"]),
+        .target(name: "WorkerRuntime", dependencies: ["EventLoop", "Posix", "Channel", "Settings", "Logging"]),
         .target(
             name: "SupervisorKit",
             dependencies: ["Supervisor", "WorkerRuntime", "Echo", "HTTPServer", "WebApp", "Settings", "Posix", "EventLoop", "Logging", "Channel"]),

@@ -1,4 +1,3 @@
-import Glibc
 import Logging
 import Posix
 import Settings
@@ -37,14 +36,15 @@ public enum BinaryUpgrade {
         /// Reads (and removes from the environment) the variables an old master set; nil when this
         /// process was not started by a binary upgrade.
         public static func takeFromEnvironment() -> Origin? {
-            let outOfRotation = getenv(outOfRotationVariable).map { String(cString: $0) } == "1"
+            let outOfRotation = Environment.value(outOfRotationVariable) == "1"
             defer {
-                _ = unsetenv(readyVariable)
-                _ = unsetenv(originVariable)
-                _ = unsetenv(outOfRotationVariable)
+                // Names without `=`: removing them cannot fail.
+                try? Environment.remove(readyVariable)
+                try? Environment.remove(originVariable)
+                try? Environment.remove(outOfRotationVariable)
             }
-            guard let fdText = getenv(readyVariable).map({ String(cString: $0) }),
-                  let pidText = getenv(originVariable).map({ String(cString: $0) }),
+            guard let fdText = Environment.value(readyVariable),
+                  let pidText = Environment.value(originVariable),
                   let fd = CInt(fdText), fd > 2, let pid = ProcessID(pidText), pid > 0 else { return nil }
             let descriptor = FileDescriptor(rawValue: fd)
             try? descriptor.setCloseOnExec(true)
@@ -131,12 +131,16 @@ extension Master {
         } catch {
             fail(error)
         }
-        setenv("LISTEN_FDS", String(sockets.count), 1)
-        setenv("LISTEN_PID", String(Process.id), 1)
-        setenv("LISTEN_FDNAMES", sockets.map { Listeners.handoverName($0.configured) }.joined(separator: ":"), 1)
-        setenv(BinaryUpgrade.readyVariable, String(3 + sockets.count), 1)
-        setenv(BinaryUpgrade.originVariable, String(oldPID), 1)
-        if outOfRotation { setenv(BinaryUpgrade.outOfRotationVariable, "1", 1) }
+        do {
+            try Environment.set("LISTEN_FDS", to: String(sockets.count))
+            try Environment.set("LISTEN_PID", to: String(Process.id))
+            try Environment.set("LISTEN_FDNAMES", to: sockets.map { Listeners.handoverName($0.configured) }.joined(separator: ":"))
+            try Environment.set(BinaryUpgrade.readyVariable, to: String(3 + sockets.count))
+            try Environment.set(BinaryUpgrade.originVariable, to: String(oldPID))
+            if outOfRotation { try Environment.set(BinaryUpgrade.outOfRotationVariable, to: "1") }
+        } catch {
+            fail(error)
+        }
         fail(Process.execute(executable.path, arguments: executable.arguments))
     }
 
