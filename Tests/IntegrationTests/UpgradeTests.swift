@@ -92,6 +92,29 @@ final class UpgradeTests: XCTestCase {
         XCTAssertEqual(server.waitForExit()?.code, 0)
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { !ServerProcess.isAlive(hung) })
     }
+
+    /// A stop with `--shutdown-delay` cancels an upgrade under way at once, as an immediate stop
+    /// does. (It used to let the new master take over during the delay; the old master's delayed
+    /// drain then ended in SIGKILL for its workers.)
+    func testAStopDuringTheShutdownDelayCancelsAnUpgradeUnderWay() throws {
+        let directory = ServerProcess.temporaryDirectory()
+        let binary = try copyOfBinary(in: directory)
+        let pidfile = directory + "/supervisor.pid"
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0",
+                                        "--pidfile", pidfile, "--shutdown-delay", "3s"],
+                                       binaryPath: binary)
+        defer { server.stop() }
+        server.waitForReady(1)
+        server.signal(SIGUSR2)
+        server.waitForLog("msg=\"binary upgrade started\"")
+        let newPID = server.loggedPIDs("msg=\"binary upgrade started\"", field: " new_pid=").first ?? 0
+        server.signal(SIGTERM)
+        server.waitForLog("msg=\"binary upgrade cancelled\"", "new_pid=\(newPID)", "reason=\"shutting down\"")
+        XCTAssertEqual(server.waitForExit()?.code, 0, "the old master drains and exits cleanly")
+        XCTAssertEqual(server.lines(containing: "msg=\"binary upgrade complete\""), [], "the new master never took over")
+        XCTAssertEqual(server.lines(containing: "msg=\"killing worker\""), [], "no worker needed SIGKILL")
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { !ServerProcess.isAlive(newPID) }, "the new master is gone too")
+    }
 }
 
 /// A unix datagram socket standing in for systemd's `NOTIFY_SOCKET`.
