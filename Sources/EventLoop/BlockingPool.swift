@@ -1,4 +1,3 @@
-import Glibc
 import Posix
 import Synchronization
 
@@ -22,19 +21,11 @@ public final class BlockingPool: Sendable {
 
     public let threadCount: Int
     private let state = Mutex(State())
-    /// Counts queued jobs; pool threads wait on it. Heap-allocated: a `sem_t` must not move. A POSIX
-    /// semaphore is made to be shared between threads, hence `nonisolated(unsafe)`.
-    nonisolated(unsafe) private let available: UnsafeMutablePointer<sem_t>
+    /// Counts queued jobs; pool threads wait on it.
+    private let available = Semaphore()
 
     public init(threads: Int = 4) {
         threadCount = max(1, threads)
-        available = .allocate(capacity: 1)
-        sem_init(available, 0, 0)
-    }
-
-    deinit {
-        sem_destroy(available)
-        available.deallocate()
     }
 
     /// Runs `work` on a pool thread and returns its result (or its error) on the caller's executor.
@@ -50,7 +41,7 @@ public final class BlockingPool: Sendable {
             }
             guard accepted else { return continuation.resume(throwing: Stopped()) }
             startThreadIfNeeded()
-            sem_post(available)
+            available.signal()
         }
     }
 
@@ -60,7 +51,7 @@ public final class BlockingPool: Sendable {
             state.stopping = true
             return state.started
         }
-        for _ in 0..<threads { sem_post(available) }
+        for _ in 0..<threads { available.signal() }
     }
 
     private func startThreadIfNeeded() {
@@ -72,25 +63,18 @@ public final class BlockingPool: Sendable {
             return true
         }
         guard start else { return }
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { context in
-            guard let context else { return nil }
-            let pool = Unmanaged<BlockingPool>.fromOpaque(context).takeRetainedValue()
-            pool.workLoop()
-            return nil
-        }, box)
-        if result == 0 {
-            pthread_detach(thread)
-        } else {
-            Unmanaged<BlockingPool>.fromOpaque(box).release()
+        do throws(SystemError) {
+            try DetachedThread.start { self.workLoop() }
+        } catch {
+            // No thread now (EAGAIN): the job waits for a running one, or for the next submission
+            // to try again.
             state.withLock { $0.started -= 1 }
         }
     }
 
     private func workLoop() {
         while true {
-            while sem_wait(available) != 0 && errno == EINTR {}
+            available.wait()
             let job = state.withLock { state -> (@Sendable () -> Void)? in
                 state.jobs.isEmpty ? nil : state.jobs.removeFirst()
             }

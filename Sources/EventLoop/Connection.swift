@@ -1,5 +1,3 @@
-import CLinux
-import Glibc
 import Posix
 
 /// A connected stream socket with async reads and writes, served on the loop.
@@ -24,8 +22,13 @@ public final class Connection {
     let handle: IOHandle
     let loop: EventLoop
     public var fd: FileDescriptor { handle.fd }
-    // Unchecked exclusivity: loop thread only (README, Design: the check cost ~14% per request).
+    // Unchecked exclusivity (the check cost ~14% of the instructions per request, DESIGN.md). Safe
+    // because no access to these fields overlaps another: no `inout` access spans a suspension point
+    // or a call that touches the same field. It is not about threads.
     @exclusivity(unchecked) public private(set) var isClosed = false
+    /// The first failed read or write (call, descriptor, errno), for a handler or log that wants
+    /// to say why the connection ended; nil while none failed. A peer's FIN is not a failure.
+    public private(set) var failure: SystemError?
     private var cachedPeer: String?
 
     /// The peer's address (`203.0.113.7`, `::1`, `unix`), looked up on first use only.
@@ -48,16 +51,18 @@ public final class Connection {
     public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration?, idle: Bool = false) async -> ReadResult {
         while true {
             if handle.readReady {
-                let count = Glibc.read(handle.fd.rawValue, buffer.baseAddress, buffer.count)
-                if count > 0 {
+                switch handle.fd.readSome(into: buffer) {
+                case let .processed(count):
                     if count < buffer.count && !handle.peerClosed { handle.readReady = false }
                     return .bytes(count)
+                case .endOfStream:
+                    return .closed
+                case .wouldBlock:
+                    handle.readReady = false
+                case let .failed(error):
+                    record("read", error)
+                    return .closed
                 }
-                if count == 0 { return .closed }
-                let error = errno
-                if error == EINTR { continue }
-                guard error == EAGAIN || error == EWOULDBLOCK else { return .closed }
-                handle.readReady = false
             }
             if idle && loop.isDraining { return .draining }
             switch await waitReadable(timeout: timeout, idle: idle) {
@@ -73,20 +78,8 @@ public final class Connection {
     public func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
                       timeout: Duration?) async -> Bool {
         let total = first.count + second.count
-        var written: Int
-        if second.isEmpty {
-            written = Glibc.write(handle.fd.rawValue, first.baseAddress, first.count)
-        } else {
-            var vectors = [iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count),
-                           iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count)]
-            written = writev(handle.fd.rawValue, &vectors, 2)
-        }
+        guard let written = writeNow(first, second) else { return false }
         if written == total { return true }
-        if written < 0 {
-            let error = errno
-            guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else { return false }
-            written = 0
-        }
         // The kernel took part of it: keep the rest in memory we own, because the caller's buffer
         // (often the loop's shared read buffer) is reused as soon as this task suspends.
         var pending = [UInt8]()
@@ -100,52 +93,66 @@ public final class Connection {
         return await writePending(pending, timeout: timeout)
     }
 
-    /// One `writev` of `first` then `second`, now, without waiting: how many bytes the kernel took
-    /// (0 when its buffer is full), or nil when the connection failed. Lets a caller write from
-    /// memory it can only lend synchronously (`Array.withUnsafeBytes`), then hand the rest to
-    /// `write`, which copies it.
+    /// One `write` (or, with a non-empty `second`, one `writev`) of `first` then `second`, now,
+    /// without waiting: how many bytes the kernel took (0 when its buffer is full), or nil when the
+    /// connection failed. Lets a caller write from memory it can only lend synchronously
+    /// (`Array.withUnsafeBytes`), then hand the rest to `write`, which copies it.
+    @inline(__always)
     public func writeNow(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Int? {
-        var vectors = [iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count),
-                       iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count)]
-        while true {
-            let written = writev(handle.fd.rawValue, &vectors, 2)
-            if written >= 0 { return written }
-            let error = errno
-            if error == EINTR { continue }
-            return error == EAGAIN || error == EWOULDBLOCK ? 0 : nil
+        if second.isEmpty { return taken(handle.fd.writeSome(first), by: "write") }
+        return taken(handle.fd.writeSome(first, second), by: "writev")
+    }
+
+    /// The bytes a write took (0 when the socket is full), nil after recording its failure.
+    @inline(__always)
+    private func taken(_ result: IOResult, by call: String) -> Int? {
+        switch result {
+        case let .processed(count): return count
+        case .wouldBlock, .endOfStream: return 0
+        case let .failed(error):
+            record(call, error)
+            return nil
         }
     }
 
     private func writePending(_ pending: [UInt8], timeout: Duration?) async -> Bool {
         var offset = 0
         while offset < pending.count {
-            let count = pending.withUnsafeBytes { raw in
-                Glibc.write(handle.fd.rawValue, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+            let result = pending.withUnsafeBytes { handle.fd.writeSome(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+            switch result {
+            case let .processed(count) where count > 0:
+                offset += count
+            case .wouldBlock:
+                guard await waitWritable(timeout: timeout) == .ready else { return false }
+            case let .failed(error):
+                record("write", error)
+                return false
+            case .processed, .endOfStream:
+                return false  // nothing taken of a non-empty buffer: the socket will not move
             }
-            if count > 0 { offset += count; continue }
-            let error = errno
-            if count < 0 && error == EINTR { continue }
-            guard count < 0, error == EAGAIN || error == EWOULDBLOCK else { return false }
-            guard await waitWritable(timeout: timeout) == .ready else { return false }
         }
         return true
     }
 
-    /// Sends `length` bytes of the open file `fd` from `offset` with `sendfile(2)`: the kernel copies
-    /// from the page cache to the socket, no byte passes through this process. Waits for the peer
-    /// when its buffer is full; false when the connection failed, stalled past `timeout`, or the
-    /// file ended early (it shrank while being sent).
-    public func sendFile(_ fd: CInt, offset: Int, length: Int, timeout: Duration?) async -> Bool {
-        var position = off_t(offset)
+    /// Sends `length` bytes of the open file `file` from `offset` with `sendfile(2)`: the kernel
+    /// copies from the page cache to the socket, no byte passes through this process. Waits for the
+    /// peer when its buffer is full; false when the connection failed, stalled past `timeout`, or
+    /// the file ended early (it shrank while being sent).
+    public func sendFile(_ file: FileDescriptor, offset: Int, length: Int, timeout: Duration?) async -> Bool {
+        var position = offset
         var remaining = length
         while remaining > 0 {
-            let sent = Glibc.sendfile(handle.fd.rawValue, fd, &position, min(remaining, 1 << 30))
-            if sent > 0 { remaining -= sent; continue }
-            if sent == 0 { return false }
-            let error = errno
-            if error == EINTR { continue }
-            guard error == EAGAIN || error == EWOULDBLOCK else { return false }
-            guard await waitWritable(timeout: timeout) == .ready else { return false }
+            switch handle.fd.sendFileSome(from: file, offset: &position, count: min(remaining, 1 << 30)) {
+            case let .processed(sent):
+                remaining -= sent
+            case .endOfStream:
+                return false
+            case .wouldBlock:
+                guard await waitWritable(timeout: timeout) == .ready else { return false }
+            case let .failed(error):
+                record("sendfile", error)
+                return false
+            }
         }
         return true
     }
@@ -154,13 +161,19 @@ public final class Connection {
     /// the client still sends (up to `timeout`) before closing. Closing with unread input makes the
     /// kernel send RST, and a client that gets RST may lose the reply it has not read yet.
     public func lingeringClose(timeout: Duration = .seconds(2)) async {
-        _ = Glibc.shutdown(handle.fd.rawValue, CInt(SHUT_WR))
+        // A peer that reset already makes this fail (ENOTCONN); the reads below then end at once.
+        _ = try? Socket.shutdownWrite(handle.fd)
         let end = loop.now &+ UInt64(max(0, timeout.nanoseconds))
         while loop.now < end {
             let left = Duration.nanoseconds(Int64(end - loop.now))
             guard case .bytes = await read(into: loop.sharedBuffer, timeout: left) else { break }
         }
         close()
+    }
+
+    /// Keeps the first failure of the socket, named: the call, the descriptor and the errno.
+    private func record(_ call: String, _ error: Errno) {
+        if failure == nil { failure = SystemError(call, errno: error, object: handle.fd.description) }
     }
 
     /// Closes the socket. Idempotent.

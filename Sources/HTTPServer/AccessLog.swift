@@ -1,4 +1,3 @@
-import Glibc
 import Logging
 import Posix
 
@@ -13,7 +12,7 @@ import Posix
 public final class AccessLog: @unchecked Sendable {
     let path: String
     /// Touched on the owning worker's loop only.
-    private var fd: CInt
+    private var fd: FileDescriptor
 
     public struct OpenError: Error, CustomStringConvertible {
         public let description: String
@@ -22,10 +21,10 @@ public final class AccessLog: @unchecked Sendable {
     /// `-` is standard output.
     public init(path: String) throws(OpenError) {
         self.path = path
-        fd = 1
+        fd = .standardOutput
         guard path != "-" else { return }
         do {
-            fd = try LogFile.open(path).rawValue
+            fd = try LogFile.open(path)
         } catch {
             throw OpenError(description: "cannot open access log \(path): \(error)")
         }
@@ -37,16 +36,16 @@ public final class AccessLog: @unchecked Sendable {
         guard path != "-" else { return }
         let fresh = try LogFile.open(path)
         let old = fd
-        fd = fresh.rawValue
-        if old > 2 { FileDescriptor(rawValue: old).close() }
+        fd = fresh
+        if old.rawValue > 2 { old.close() }
     }
 
     public func record(client: String, method: String, target: String, version: String, status: Int, bytes: Int,
                        referer: String?, userAgent: String?, seconds: Double, queueSeconds: Double? = nil) {
-        let line = "\(client) - - [\(Self.timestamp())] \"\(Self.clean(method)) \(Self.clean(target)) \(version)\" \(status) \(bytes) "
+        var line = "\(client) - - [\(Self.timestamp())] \"\(Self.clean(method)) \(Self.clean(target)) \(version)\" \(status) \(bytes) "
             + "\"\(Self.clean(referer ?? "-"))\" \"\(Self.clean(userAgent ?? "-"))\" \(Self.format(seconds)) \(queueSeconds.map(Self.format) ?? "-")\n"
-        var bytes = Array(line.utf8)
-        _ = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
+        // One write (see above); a line the disk refuses is lost, never the request.
+        _ = line.withUTF8 { fd.writeSome(UnsafeRawBufferPointer($0)) }
     }
 
     /// Quotes and backslashes escaped, control characters dropped: a client cannot forge a line.
@@ -60,12 +59,10 @@ public final class AccessLog: @unchecked Sendable {
     }
 
     static func timestamp() -> String {
-        var now = time(nil)
-        var parts = tm()
-        gmtime_r(&now, &parts)
+        let now = CalendarTime(secondsSinceEpoch: WallClock.seconds)
         let two = HTTPDate.two
-        return "\(two(parts.tm_mday))/\(HTTPDate.months[Int(parts.tm_mon)])/\(parts.tm_year + 1900):"
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
+        return "\(two(now.day))/\(HTTPDate.months[now.month - 1])/\(now.year):"
+            + "\(two(now.hour)):\(two(now.minute)):\(two(now.second)) +0000"
     }
 
     static func format(_ seconds: Double) -> String {

@@ -1,8 +1,8 @@
-import Glibc
+import Posix
 
 /// HTTP dates (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
 ///
-/// Formatted by hand from `gmtime_r` (no Foundation, no locale). Parsing accepts the three forms a
+/// Formatted by hand from `CalendarTime` (`gmtime_r`: no Foundation, no locale). Parsing accepts the three forms a
 /// recipient must accept: IMF-fixdate, the obsolete RFC 850 form and asctime.
 public enum HTTPDate {
     static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
@@ -11,15 +11,13 @@ public enum HTTPDate {
 
     /// IMF-fixdate for seconds since the epoch.
     public static func format(_ seconds: Int) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+        let time = CalendarTime(secondsSinceEpoch: seconds)
+        return "\(days[time.weekday]), \(two(time.day)) \(months[time.month - 1]) \(time.year) "
+            + "\(two(time.hour)):\(two(time.minute)):\(two(time.second)) GMT"
     }
 
     /// `07`, `23`: the two-digit fields of HTTP and log dates.
-    static func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
 
     /// Seconds since the epoch, or nil for anything that is not one of the three HTTP date forms.
     public static func parse(_ text: String) -> Int? {
@@ -54,17 +52,7 @@ public enum HTTPDate {
               let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]),
               hour < 24, minute < 60, second <= 60, (1...31).contains(day), year >= 1900
         else { return nil }
-        var parts = tm()
-        parts.tm_year = Int32(year - 1900)
-        parts.tm_mon = Int32(month)
-        parts.tm_mday = Int32(day)
-        parts.tm_hour = Int32(hour)
-        parts.tm_min = Int32(minute)
-        parts.tm_sec = Int32(second)
-        let seconds = timegm(&parts)
-        // timegm normalises 31 Feb to 3 Mar: a date that moved was not a real date.
-        guard parts.tm_mday == Int32(day), parts.tm_mon == Int32(month) else { return nil }
-        return Int(seconds)
+        return CalendarTime.secondsSinceEpoch(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second)
     }
 }
 
@@ -75,7 +63,7 @@ public struct DateCache {
 
     public init() {}
 
-    public mutating func value(now seconds: Int = Int(time(nil))) -> String {
+    public mutating func value(now seconds: Int = WallClock.seconds) -> String {
         if seconds != second {
             second = seconds
             cached = HTTPDate.format(seconds)

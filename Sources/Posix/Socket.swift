@@ -140,6 +140,11 @@ public enum Socket {
         return FileDescriptor(rawValue: raw)
     }
 
+    /// `shutdown(SHUT_WR)`: sends FIN while reading goes on (a lingering close).
+    public static func shutdownWrite(_ fd: FileDescriptor) throws(SystemError) {
+        do { _ = try syscall("shutdown") { Glibc.shutdown(fd.rawValue, CInt(SHUT_WR)) } } catch { throw error.on(fd.description) }
+    }
+
     /// `socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC)`: message boundaries are kept, and closing
     /// one end gives the other EOF, which is how a worker learns that its master is gone.
     public static func seqpacketPair() throws(SystemError) -> (FileDescriptor, FileDescriptor) {

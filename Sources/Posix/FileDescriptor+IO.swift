@@ -1,0 +1,43 @@
+import Glibc
+
+/// The hot path's reads and writes on a non-blocking descriptor (a connection's socket): one
+/// syscall each, `EINTR` retried, the outcome an `IOResult`. They do as much as the kernel takes
+/// now and report how much; waiting for readiness is the event loop's business. Always inlined:
+/// the optimizer otherwise keeps some as calls, which cost more than the funnel saves.
+extension FileDescriptor {
+    /// `read(2)` into `buffer`: bytes read, `.endOfStream` at the peer's FIN.
+    @inlinable @inline(__always)
+    public func readSome(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
+        ioSyscall(zeroIsEndOfStream: true) { Glibc.read(rawValue, buffer.baseAddress, buffer.count) }
+    }
+
+    /// `write(2)` of `bytes`: may take fewer than given.
+    @inlinable @inline(__always)
+    public func writeSome(_ bytes: UnsafeRawBufferPointer) -> IOResult {
+        ioSyscall(zeroIsEndOfStream: false) { Glibc.write(rawValue, bytes.baseAddress, bytes.count) }
+    }
+
+    /// `writev(2)` of `first` then `second` in one call (a response head and its body). The
+    /// two-element array does not escape, so the optimizer puts it on the stack: no allocation,
+    /// and (unlike a tuple behind `withUnsafeMutableBytes`) no stack canary in the caller. Not
+    /// through `ioSyscall`'s closure: captured there, the array is built as a stack object.
+    @inlinable @inline(__always)
+    public func writeSome(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> IOResult {
+        var vectors = [iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count),
+                       iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count)]
+        while true {
+            if let outcome = ioOutcome(Glibc.writev(rawValue, &vectors, 2), zeroIsEndOfStream: false) { return outcome }
+        }
+    }
+
+    /// `sendfile(2)` of up to `count` bytes of `file` from `offset` to this descriptor (a socket):
+    /// the kernel copies from the page cache, no byte passes through this process. `offset`
+    /// advances by what was sent; `.endOfStream` when the file ended before `offset`.
+    @inlinable @inline(__always)
+    public func sendFileSome(from file: FileDescriptor, offset: inout Int, count: Int) -> IOResult {
+        var position = off_t(offset)
+        let result = ioSyscall(zeroIsEndOfStream: true) { Glibc.sendfile(rawValue, file.rawValue, &position, count) }
+        offset = Int(position)
+        return result
+    }
+}
