@@ -1,4 +1,3 @@
-import Glibc
 import Posix
 
 /// Accepts connections from the listening sockets a worker was given.
@@ -84,8 +83,8 @@ public final class Acceptor {
                 onEvent(.accepted(fd))
             } catch {
                 if Self.clientGaveUp(error) { continue }
-                switch error.errno.rawValue {
-                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                switch error.errno {
+                case .tooManyOpenFiles, .tooManyOpenFilesInSystem, .noBufferSpace, .outOfMemory:
                     pause(listener, error)
                     return
                 default:
@@ -113,7 +112,7 @@ public final class Acceptor {
 
     /// The client gave up while queued (or a firewall refused it): nothing to do, take the next.
     private static func clientGaveUp(_ error: SystemError) -> Bool {
-        [ECONNABORTED, EPROTO, EPERM].contains(error.errno.rawValue)
+        [.connectionAborted, .protocolError, .notPermitted].contains(error.errno)
     }
 
     private func pause(_ listener: FileDescriptor, _ error: SystemError) {

@@ -58,6 +58,12 @@ public struct Errno: Equatable, Hashable, Sendable, CustomStringConvertible {
     public static let messageTooLong = Errno(rawValue: EMSGSIZE)
     /// `EINVAL`
     public static let invalidArgument = Errno(rawValue: EINVAL)
+    /// `ENOBUFS`: the kernel is short of socket buffers.
+    public static let noBufferSpace = Errno(rawValue: ENOBUFS)
+    /// `ENOMEM`
+    public static let outOfMemory = Errno(rawValue: ENOMEM)
+    /// `EPROTO`: accept(2)'s "the connection failed before it was taken" on Linux.
+    public static let protocolError = Errno(rawValue: EPROTO)
 
     /// The current thread's `errno`.
     public static var current: Errno { Errno(rawValue: errno) }
