@@ -11,9 +11,9 @@ final class TimerHeapTests: XCTestCase {
         init(id: Int) { self.id = id }
     }
 
-    /// The test process's one loop (`EventLoop.boot()` may run once per process; nothing else in
-    /// these tests boots one). Only created and touched on the test's thread, never run.
-    static let loop: EventLoop? = try? EventLoop.boot()
+    /// The test process's one loop (`EventLoop.boot()` may run once per process; `LoopTests`
+    /// share it). Only created and touched on the test's thread, never run here.
+    static let loop: EventLoop? = EventLoop.installed ?? (try? EventLoop.boot())
 
     /// SplitMix64: a fixed seed, so a failure can be replayed.
     struct SeededGenerator: RandomNumberGenerator {
