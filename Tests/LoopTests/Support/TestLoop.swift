@@ -1,3 +1,4 @@
+import Glibc
 import Posix
 import XCTest
 
@@ -29,9 +30,6 @@ struct TestLoop: Sendable {
     private static let booted: Result<TestLoop, SystemError> = boot()
 
     private static func boot() -> Result<TestLoop, SystemError> {
-        // A worker ignores SIGPIPE; here too a write to a closed peer must fail with EPIPE, not
-        // kill the test process.
-        SignalDisposition.ignore([.pipe])
         do throws(SystemError) {
             let loop: EventLoop
             if let installed = EventLoop.installed { loop = installed } else { loop = try EventLoop.boot() }
@@ -79,9 +77,8 @@ struct TestLoop: Sendable {
     /// the loop never sleeps on a condition that already holds.
     func run(until what: String, timeout: Duration = .seconds(10), _ condition: () -> Bool) throws {
         let deadline = Instant.now + timeout
-        loop.running = true
-        defer { loop.running = false }
-        loop.now = Instant.now.nanoseconds  // stale since the test last drove the loop
+        let previous = startDriving()
+        defer { stopDriving(previous) }
         while !condition() {
             if loop.executor.hasWork {
                 loop.executor.runQueuedJobs()
@@ -98,9 +95,8 @@ struct TestLoop: Sendable {
     /// so a test can assert that something has *not* happened. (Work a blocking-pool thread still
     /// has in hand is not seen: only use it when none is in flight.)
     func settle() throws {
-        loop.running = true
-        defer { loop.running = false }
-        loop.now = Instant.now.nanoseconds
+        let previous = startDriving()
+        defer { stopDriving(previous) }
         for _ in 0..<100_000 {
             var busy = false
             while loop.executor.hasWork {
@@ -111,6 +107,21 @@ struct TestLoop: Sendable {
             if !busy && !loop.executor.hasWork { return }
         }
         throw Timeout(what: "the loop to settle (it keeps finding work)")
+    }
+
+    /// Lets `turn` run, with a fresh `now` (stale since the test last drove the loop), and
+    /// SIGPIPE ignored as a worker has it: a write to a closed peer fails with EPIPE instead of
+    /// killing the test process. Only while driving: the processes other tests spawn inherit the
+    /// disposition. Returns the previous one, for `stopDriving`.
+    private func startDriving() -> __sighandler_t? {
+        loop.running = true
+        loop.now = Instant.now.nanoseconds
+        return signal(SIGPIPE, SIG_IGN)
+    }
+
+    private func stopDriving(_ previous: __sighandler_t?) {
+        loop.running = false
+        _ = signal(SIGPIPE, previous)
     }
 }
 
