@@ -11,8 +11,8 @@ import XCTest
 /// The loop is booted once per test process, on the thread of the first test that asks (XCTest
 /// runs every synchronous test on its main thread), and shared with `TimerHeapTests`. It is not
 /// installed as the global executor: XCTest runs its `async` tests on the global executor, and
-/// nothing turns this loop between tests, so they would hang. Tasks started here get a preference
-/// for the loop instead (`LoopTaskExecutor`), which keeps every resumed continuation on it too.
+/// nothing turns this loop between tests, so the next one hangs (tried). Tasks started here get
+/// a preference for the loop instead (`LoopTaskExecutor`): every resumed continuation stays on it.
 struct TestLoop: Sendable {
     let loop: EventLoop
     let taskExecutor: LoopTaskExecutor
