@@ -41,6 +41,7 @@ let package = Package(
         .testTarget(name: "WebAppTests", dependencies: ["WebApp", "HTTPServer"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "LoopTests", dependencies: ["EventLoop", "HTTPServer", "HTTP", "WebApp", "Posix", "CLinux"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Posix", "supervisor-cli", "supervisor-fixture"]),

@@ -6,7 +6,8 @@ import Posix
 /// thread until `stop()`. Everything here is confined to that thread; the type is
 /// `@unchecked Sendable` only so the executor and the actor can reach it.
 public final class EventLoop: @unchecked Sendable {
-    nonisolated(unsafe) private static var installed: EventLoop?
+    /// Internal, not private: tests share the process's one loop (`Tests/LoopTests`).
+    nonisolated(unsafe) static var installed: EventLoop?
 
     /// The loop of this process. Only valid after `EventLoop.boot()` in a worker.
     public static var current: EventLoop {
@@ -33,14 +34,16 @@ public final class EventLoop: @unchecked Sendable {
     private var nextToken: UInt32 = 1
     private var sources: [CInt: () -> Void] = [:]
     @exclusivity(unchecked) var timers = TimerHeap()
-    @exclusivity(unchecked) private var running = false
+    /// Internal, not private: a test drives `turn` itself, with this set (`Tests/LoopTests`).
+    @exclusivity(unchecked) var running = false
     /// Set when the worker starts draining; idle reads then end instead of waiting.
     @exclusivity(unchecked) public private(set) var isDraining = false
     /// The server is out of its load balancer's rotation (`--shutdown-delay`, `supervisor drain`):
     /// health checks answer 503 while every other request is still served.
     public var isOutOfRotation = false
     /// The monotonic time at the start of this loop turn; cheaper than a clock read per use.
-    @exclusivity(unchecked) public private(set) var now: UInt64 = Instant.now.nanoseconds
+    /// (Set by a test too, when it starts driving the loop again after a pause.)
+    @exclusivity(unchecked) public internal(set) var now: UInt64 = Instant.now.nanoseconds
     /// The worst timer lateness since the last `takeMaxLag()`.
     @exclusivity(unchecked) private var maxLag: UInt64 = 0
     /// A buffer any handler may read into, valid until its next suspension point.
@@ -117,22 +120,31 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs jobs, I/O and timers until `stop()`.
     public func run() {
         running = true
-        while running {
-            executor.runQueuedJobs()
-            guard running else { break }
-            let count: Int
-            if executor.hasWork {
-                count = wait(nanoseconds: 0)
-            } else if let earliest = timers.earliest {
-                let current = Instant.now.nanoseconds
-                count = wait(nanoseconds: earliest > current ? earliest - current : 0)
-            } else {
-                count = wait(nanoseconds: nil)
-            }
-            now = Instant.now.nanoseconds
-            for index in 0..<count { dispatch(epoll.event(at: index)) }
-            fireTimers()
+        while running { turn(waitingAtMost: nil) }
+    }
+
+    /// One turn: the jobs queued so far, one wait for I/O (until the earliest timer, and at most
+    /// `limit` nanoseconds), its events, the timers due. Returns the number of events dispatched.
+    /// `run()` passes no limit, which inlining folds away; a test drives the loop turn by turn
+    /// with one, up to its own deadline (`Tests/LoopTests`).
+    @inline(__always) @discardableResult
+    func turn(waitingAtMost limit: UInt64?) -> Int {
+        executor.runQueuedJobs()
+        guard running else { return 0 }
+        let count: Int
+        if executor.hasWork {
+            count = wait(nanoseconds: 0)
+        } else if let earliest = timers.earliest {
+            let current = Instant.now.nanoseconds
+            let due = earliest > current ? earliest - current : 0
+            count = wait(nanoseconds: limit.map { min($0, due) } ?? due)
+        } else {
+            count = wait(nanoseconds: limit)
         }
+        now = Instant.now.nanoseconds
+        for index in 0..<count { dispatch(epoll.event(at: index)) }
+        fireTimers()
+        return count
     }
 
     public func stop() { running = false }

@@ -61,6 +61,10 @@ public final class LoopExecutor: SerialExecutor, @unchecked Sendable {
     /// task executor: tasks here carry no preference (this loop is the global executor), and
     /// claiming one let the runtime resume a task mid-function while another was still between its
     /// read and its write (seen as crossed echo replies).
+    ///
+    /// Kept out of line, where the optimizer had always left it: inlined into `EventLoop.turn` (a
+    /// function of its own since tests drive the loop turn by turn), it changed the worker's `run()`.
+    @inline(never)
     func runQueuedJobs() {
         if local.isEmpty { return }
         swap(&local, &running)

@@ -11,8 +11,9 @@ final class TimerHeapTests: XCTestCase {
         init(id: Int) { self.id = id }
     }
 
-    /// The test process's one loop (`TestLoop`), never run here.
-    static var loop: EventLoop? { TestLoop.shared }
+    /// The test process's one loop (`EventLoop.boot()` may run once per process; `LoopTests`
+    /// share it). Only created and touched on the test's thread, never run here.
+    static let loop: EventLoop? = EventLoop.installed ?? (try? EventLoop.boot())
 
     /// SplitMix64: a fixed seed, so a failure can be replayed.
     struct SeededGenerator: RandomNumberGenerator {

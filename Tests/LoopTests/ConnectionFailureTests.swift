@@ -23,16 +23,15 @@ final class ConnectionFailureTests: XCTestCase {
         return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
     }
 
-    /// Runs `body` as a `LoopActor` task on the loop, on this thread, until it returns (or 20 s pass).
+    /// Runs `body` as a `LoopActor` task on the test process's loop, driven on this thread until
+    /// the task is done.
     private func runOnLoop(_ body: @escaping @LoopActor @Sendable () async -> Void) throws {
-        let loop = try XCTUnwrap(TestLoop.shared, "EventLoop.boot() failed")
-        let guardTimer = loop.schedule(after: .seconds(20)) { loop.stop() }
-        Task { @LoopActor in
+        let testLoop = try TestLoop.shared()
+        let done = testLoop.spawn { () async -> Bool in
             await body()
-            loop.stop()
+            return true
         }
-        loop.run()
-        guardTimer.cancel()
+        _ = try testLoop.result(of: done, "the connection's task")
     }
 
     func testDataThenFinAreResultsNotFailures() throws {

@@ -1,0 +1,147 @@
+import EventLoop
+import Glibc
+import HTTPServer
+import Posix
+import WebApp
+import XCTest
+
+/// The built-in app's `FileServer` on a temporary folder, served in-process: whole files (from
+/// memory and with `sendfile`), ranges, conditional requests, and nothing outside the folder.
+final class FileServerTests: XCTestCase {
+    var testLoop: TestLoop!
+    var root = ""
+    var pool: BlockingPool!
+    var http: HTTPHarness!
+    /// 16 bytes: small enough to be cached and sent from memory.
+    let small = Array("hello, the file\n".utf8)
+    /// 300 KB: above the cache's limit, sent with `sendfile`, and more than a socket buffer.
+    let big = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+
+    override func setUpWithError() throws {
+        testLoop = try TestLoop.shared()
+        var template = Array("/tmp/loop-tests-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp", errno: .current, object: "/tmp") }
+        root = String(cString: made)
+        try write(small, to: "small.txt")
+        try write(big, to: "big.bin")
+        try write(Array("hidden".utf8), to: ".secret")
+        XCTAssertEqual(mkdir(root + "/sub", 0o755), 0)
+        XCTAssertEqual(symlink("/etc/passwd", root + "/escape"), 0)
+        pool = BlockingPool(threads: 2)
+        let files = try FileServer(root: root, pool: pool, uploads: UploadLimit(counters: try SharedCounters(seats: 1), seat: 0, limit: 1))
+        let routes = LoopActor.assumeIsolated { BuiltInApp.routes(files: files) }
+        http = HTTPHarness(testLoop, routes: routes)
+    }
+
+    override func tearDown() {
+        pool?.shutdown()
+        for name in ["small.txt", "big.bin", ".secret", "escape"] { unlink(root + "/" + name) }
+        rmdir(root + "/sub")
+        rmdir(root)
+    }
+
+    func write(_ bytes: [UInt8], to name: String) throws {
+        let fd = open(root + "/" + name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SystemError("open", errno: .current, object: name) }
+        let descriptor = FileDescriptor(rawValue: fd)
+        defer { descriptor.close() }
+        try bytes.withUnsafeBytes { try descriptor.writeAll($0) }
+    }
+
+    func get(_ served: HTTPHarness.Served, _ target: String, _ fields: [String] = [], method: String = "GET") throws -> HTTPReply {
+        try served.client.exchange("\(method) \(target) HTTP/1.1\r\nHost: x\r\n" + fields.map { $0 + "\r\n" }.joined() + "\r\n",
+                                   bodyless: method == "HEAD")
+    }
+
+    /// 200 with the file's exact bytes and `Content-Length`, from memory and with `sendfile`;
+    /// HEAD gives the length and no body.
+    func testAFileIsServedWholeWithItsLength() throws {
+        let served = try http.connect()
+        let smallReply = try get(served, "/files/small.txt")
+        XCTAssertEqual(smallReply.status, 200)
+        XCTAssertEqual(smallReply.field("Content-Length"), "\(small.count)")
+        XCTAssertEqual(smallReply.field("Content-Type"), "text/plain; charset=utf-8")
+        XCTAssertEqual(smallReply.body, small)
+        let bigReply = try get(served, "/files/big.bin")
+        XCTAssertEqual(bigReply.status, 200)
+        XCTAssertEqual(bigReply.field("Content-Length"), "\(big.count)")
+        XCTAssertEqual(bigReply.field("Content-Type"), "application/octet-stream")
+        XCTAssertTrue(bigReply.body == big, "the 300 KB body differs from the file")
+        let headReply = try get(served, "/files/big.bin", method: "HEAD")
+        XCTAssertEqual(headReply.status, 200)
+        XCTAssertEqual(headReply.field("Content-Length"), "\(big.count)")
+        try testLoop.settle()
+        XCTAssertEqual(served.client.unread, "", "no body after HEAD's head")
+        try http.finish(served)
+    }
+
+    /// `Range`: 206 with `Content-Range` and exactly those bytes (a closed range, a suffix, from
+    /// memory and from disk); a range past the end is 416 with `bytes */size`.
+    func testRangesGet206Or416() throws {
+        let served = try http.connect()
+        let middle = try get(served, "/files/big.bin", ["Range: bytes=1000-1999"])
+        XCTAssertEqual(middle.status, 206)
+        XCTAssertEqual(middle.field("Content-Range"), "bytes 1000-1999/\(big.count)")
+        XCTAssertEqual(middle.field("Content-Length"), "1000")
+        XCTAssertTrue(middle.body == Array(big[1000...1999]))
+        let suffix = try get(served, "/files/small.txt", ["Range: bytes=-5"])
+        XCTAssertEqual(suffix.status, 206)
+        XCTAssertEqual(suffix.field("Content-Range"), "bytes \(small.count - 5)-\(small.count - 1)/\(small.count)")
+        XCTAssertEqual(suffix.body, Array(small.suffix(5)))
+        let past = try get(served, "/files/big.bin", ["Range: bytes=\(big.count)-"])
+        XCTAssertEqual(past.status, 416)
+        XCTAssertEqual(past.field("Content-Range"), "bytes */\(big.count)")
+        try http.finish(served)
+    }
+
+    /// `If-None-Match` with the current `ETag`, or `If-Modified-Since` its `Last-Modified`: 304,
+    /// no body. A stale tag or an older date: the file.
+    func testConditionalRequestsGet304OnlyWhenCurrent() throws {
+        let served = try http.connect()
+        let first = try get(served, "/files/big.bin")
+        let etag = try XCTUnwrap(first.field("ETag"))
+        let lastModified = try XCTUnwrap(first.field("Last-Modified"))
+        let tagged = try get(served, "/files/big.bin", ["If-None-Match: \(etag)"])
+        XCTAssertEqual(tagged.status, 304)
+        XCTAssertEqual(tagged.field("ETag"), etag)
+        let dated = try get(served, "/files/big.bin", ["If-Modified-Since: \(lastModified)"])
+        XCTAssertEqual(dated.status, 304)
+        try testLoop.settle()
+        XCTAssertEqual(served.client.unread, "", "a 304 has no body")
+        let stale = try get(served, "/files/big.bin", ["If-None-Match: \"stale\""])
+        XCTAssertEqual(stale.status, 200)
+        XCTAssertEqual(stale.body.count, big.count)
+        let older = try get(served, "/files/small.txt", ["If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT"])
+        XCTAssertEqual(older.status, 200)
+        XCTAssertEqual(older.body, small)
+        try http.finish(served)
+    }
+
+    /// Only regular files are served: a folder, with or without a trailing slash, is 404 (there
+    /// is no listing but `/`, and no redirect), as is a name that does not exist.
+    func testAFolderOrAMissingFileIs404() throws {
+        let served = try http.connect()
+        for target in ["/files/sub", "/files/sub/", "/files/missing.txt"] {
+            XCTAssertEqual(try get(served, target).status, 404, target)
+        }
+        let listing = try get(served, "/")
+        XCTAssertEqual(listing.status, 200)
+        XCTAssertTrue(listing.text.contains(">small.txt</a> (\(small.count) bytes)"), listing.text)
+        XCTAssertFalse(listing.text.contains(">sub<"), "a folder is not listed")
+        try http.finish(served)
+    }
+
+    /// Nothing outside the folder: `..` (encoded, so it reaches the handler as a name) and hidden
+    /// names are refused (400), raw `..` segments match no route (404), a symlink leading out is
+    /// forbidden (403); `/etc/passwd` never leaks.
+    func testNothingOutsideTheFolderIsServed() throws {
+        let served = try http.connect()
+        for (target, status) in [("/files/..%2F..%2Fetc%2Fpasswd", 400), ("/files/%2e%2e", 400), ("/files/..", 400), ("/files/.secret", 400),
+                                 ("/files/../../etc/passwd", 404), ("/files/escape", 403)] {
+            let reply = try get(served, target)
+            XCTAssertEqual(reply.status, status, target)
+            XCTAssertFalse(reply.text.contains("root:"), "\(target) leaked /etc/passwd")
+        }
+        try http.finish(served)
+    }
+}
