@@ -20,24 +20,28 @@ let failBoot = App(name: "fail-boot", defaultBind: .ipv4(host: "127.0.0.1", port
 let crashSoon = App(name: "crash-soon", defaultBind: .ipv4(host: "127.0.0.1", port: 0)) { config in
     { _ in
         EventLoop.current.schedule(after: .milliseconds(200)) { Process.exitImmediately(7) }
-        return LineEchoService(idleTimeout: config.idleTimeout)
+        return LineEchoService(idleTimeout: config[App.echoIdleTimeout])
     }
 }
 
 // README example: begin
 import SupervisorKit
 
-/// Your own handlers under the same master: a router with path parameters, and CPU-heavy work
-/// handed to the worker's thread pool so the event loop never stalls.
-let squares = App(name: "squares", defaultBind: .ipv4(host: "127.0.0.1", port: 9000)) { config in
-    { _ in
+/// Your own handlers under the same master: a router with path parameters, CPU-heavy work handed
+/// to the worker's thread pool so the event loop never stalls, and a flag of its own
+/// (`--max-n N`, or `max-n = N` in the config file).
+let maxN = Setting("max-n", default: 1_000_000)
+let squares = App(name: "squares", defaultBind: .ipv4(host: "127.0.0.1", port: 9000), options: [
+    .value(maxN, "N", "squares: the largest n to square (default 1000000)") { try Values.integer($0, in: 1...3_000_000_000) },
+]) { config in
+    let limit = config[maxN]
+    return { _ in
         let pool = BlockingPool(threads: 2)
         var router = Router<RouteHandler>()
         router.get("/square/{n}") { request in
             guard let n = Int(request.parameters["n"] ?? "") else { return .text("not a number\n", status: .badRequest) }
-            let square = try? await pool.run { n.multipliedReportingOverflow(by: n) }
-            guard let square, !square.overflow else { return .text("too large\n", status: .badRequest) }
-            return .text("\(square.partialValue)\n")
+            guard n.magnitude <= limit, let square = try? await pool.run({ n * n }) else { return .text("too large\n", status: .badRequest) }
+            return .text("\(square)\n")
         }
         return HTTPService(responder: RouterResponder(router))
     }
