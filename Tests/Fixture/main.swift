@@ -27,21 +27,22 @@ let crashSoon = App(name: "crash-soon", defaultBind: .ipv4(host: "127.0.0.1", po
 // README example: begin
 import SupervisorKit
 
-/// Your own handlers under the same master: a router with path parameters, CPU-heavy work handed
-/// to the worker's thread pool so the event loop never stalls, and a flag of its own
-/// (`--max-n N`, or `max-n = N` in the config file).
-let maxN = Setting("max-n", default: 1_000_000)
+/// Your own handlers under the same master: a router with path parameters, and CPU-heavy work
+/// handed to the worker's thread pool so the event loop never stalls, its size a flag of the app's
+/// own (`--square-threads N`, or `square-threads = N` in the config file).
+let squareThreads = Setting("square-threads", default: 2)
 let squares = App(name: "squares", defaultBind: .ipv4(host: "127.0.0.1", port: 9000), options: [
-    .value(maxN, "N", "squares: the largest n to square (default 1000000)") { try Values.integer($0, in: 1...3_000_000_000) },
+    .value(squareThreads, "N", "squares: threads that compute (default 2)") { try Values.integer($0, in: 1...64) },
 ]) { config in
-    let limit = config[maxN]
+    let threads = config[squareThreads]
     return { _ in
-        let pool = BlockingPool(threads: 2)
+        let pool = BlockingPool(threads: threads)
         var router = Router<RouteHandler>()
         router.get("/square/{n}") { request in
             guard let n = Int(request.parameters["n"] ?? "") else { return .text("not a number\n", status: .badRequest) }
-            guard n.magnitude <= limit, let square = try? await pool.run({ n * n }) else { return .text("too large\n", status: .badRequest) }
-            return .text("\(square)\n")
+            let square = try? await pool.run { n.multipliedReportingOverflow(by: n) }
+            guard let square, !square.overflow else { return .text("too large\n", status: .badRequest) }
+            return .text("\(square.partialValue)\n")
         }
         return HTTPService(responder: RouterResponder(router))
     }

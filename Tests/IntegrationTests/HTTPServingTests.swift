@@ -125,6 +125,21 @@ final class EmbeddingTests: XCTestCase {
         let worker = try XCTUnwrap(server.workerPIDs.first)
         XCTAssertEqual(ServerProcess.threadCount(worker), 3, "the loop thread and the pool's two")
     }
+
+    /// The example's own flag reaches its workers: a pool of one thread is used for both squares.
+    func testTheExamplesOwnFlagSizesItsPool() throws {
+        let server = try ServerProcess(["start", "--app", "squares", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0",
+                                        "--square-threads", "1"], binary: "supervisor-fixture")
+        let port = server.port()
+        server.waitForReady(1)
+        let client = try EchoClient(port: port)
+        try client.send("GET /square/12 HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(try client.receiveResponse().body, "144\n")
+        try client.send("GET /square/99999999999 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        XCTAssertTrue(try client.receiveResponse().head.hasPrefix("HTTP/1.1 400"))
+        let worker = try XCTUnwrap(server.workerPIDs.first)
+        XCTAssertEqual(ServerProcess.threadCount(worker), 2, "the loop thread and the pool's one")
+    }
 }
 
 /// `--access-log` and `--forwarded-allow-ips`, and USR1 reopening the log (logrotate).
