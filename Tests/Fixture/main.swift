@@ -68,4 +68,27 @@ let counting = App(name: "counting", defaultBind: .ipv4(host: "127.0.0.1", port:
     }
 }
 
-SupervisorMain.run(apps: [.http, .echo, failBoot, crashSoon, squares, counting], defaultApp: "http", programName: "supervisor-fixture")
+/// A handler's view of its connection: `GET /context` answers one `name=value` line each. It runs
+/// with the http app's server settings (`--proxy-protocol`, `--forwarded-allow-ips`, …).
+let context = App(name: "context", defaultBind: .ipv4(host: "127.0.0.1", port: 0)) { config in
+    let settings = config[App.httpSettings].server
+    return { _ in
+        var router = Router<RouteHandler>()
+        router.get("/context") { request in
+            let context = request.context
+            return .text("""
+                peer=\(context.peer)
+                peer-address=\(context.peerAddress?.description ?? "-")
+                local=\(context.localAddress?.description ?? "-")
+                proxied=\(context.proxiedClient ?? "-")
+                client=\(context.client)
+                scheme=\(context.scheme)
+                draining=\(context.isDraining)
+
+                """)
+        }
+        return HTTPService(responder: RouterResponder(router), settings: settings)
+    }
+}
+
+SupervisorMain.run(apps: [.http, .echo, failBoot, crashSoon, squares, counting, context], defaultApp: "http", programName: "supervisor-fixture")
