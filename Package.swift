@@ -37,9 +37,9 @@ let package = Package(
             name: "supervisor-fixture", dependencies: ["SupervisorKit", "EventLoop", "Echo", "Posix", "HTTPServer"], path: "Tests/Fixture"),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Posix", "Channel", "Settings", "Supervisor", "EventLoop", "Echo", "Logging"]),
+            dependencies: ["Posix", "Channel", "Settings", "Supervisor", "EventLoop", "Echo", "Logging", "SupervisorKit"]),
         .testTarget(name: "WebAppTests", dependencies: ["WebApp", "HTTPServer"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "Posix"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "LoopTests", dependencies: ["EventLoop", "HTTPServer", "HTTP", "WebApp", "Posix", "CLinux"]),
         .testTarget(

@@ -39,7 +39,7 @@ final class HTTPConnection {
     var settings: HTTPSettings { service.settings }
 
     /// The client named by a PROXY protocol header, which stands for the socket's peer.
-    private var proxiedPeer: String?
+    private(set) var proxiedPeer: String?
 
     /// The peer the forwarding rules start from: the PROXY header's source, else the socket's.
     var peerHost: String { proxiedPeer ?? connection.peerHost }
@@ -333,14 +333,14 @@ final class HTTPConnection {
             }
             guard ok else { return false }
             return rest.isEmpty ? true : await connection.write(rest.bytes, timeout: settings.writeTimeout)
-        case let .file(raw, offset, length):
-            let file = FileDescriptor(rawValue: raw)
-            defer { file.close() }
+        case let .file(file, offset, length):
             ResponseHead.encode(response.status, headers: response.headers, framing: .contentLength(length),
                                 date: date, close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
             guard await connection.write(output.bytes, timeout: settings.writeTimeout) else { return false }
             if isHead { return true }
-            return await connection.sendFile(file, offset: offset, length: length, timeout: settings.writeTimeout)
+            let sent = await connection.sendFile(file.fd, offset: offset, length: length, timeout: settings.writeTimeout)
+            withExtendedLifetime(file) {}  // the descriptor stays open until sendfile is done with it
+            return sent
         case let .stream(produce):
             let chunked = !http10
             ResponseHead.encode(response.status, headers: response.headers, framing: chunked ? .chunked : .none,

@@ -3,7 +3,7 @@ import HTTP
 import Posix
 
 /// Timeouts and limits of the HTTP server.
-public struct HTTPSettings: Sendable {
+public struct HTTPSettings: Sendable, Equatable {
     /// An idle keep-alive connection is closed after this.
     public var keepAliveTimeout: Duration = .seconds(5)
     /// A request head must arrive within this (else 408, then close).

@@ -1,8 +1,9 @@
 import EventLoop
 import HTTP
 
-/// A request as a handler sees it: the parsed head, the route's parameters, and the body as a
-/// stream the handler pulls (so the socket is never read faster than the handler consumes).
+/// A request as a handler sees it: the parsed head, the route's parameters, the body as a stream
+/// the handler pulls (so the socket is never read faster than the handler consumes), and its
+/// connection's `context` (peer, client, local address).
 @LoopActor
 public final class Request {
     public let head: RequestHead
@@ -14,13 +15,14 @@ public final class Request {
     public internal(set) var parameters = RouteParameters()
     public let body: RequestBody
 
-    /// The client's address: the peer's, or what a trusted proxy says (`--forwarded-allow-ips`).
-    /// Worked out on first use: a request that never asks costs no syscall and no header lookup.
+    /// The client's address: the peer's, or what a trusted proxy says (`--forwarded-allow-ips`);
+    /// also `context.client`. Worked out on first use: a request that never asks costs no syscall
+    /// and no header lookup.
     public private(set) lazy var clientAddress: String = ForwardedFor.client(
         peer: body.source.peerHost, forwardedFor: head.headers.values(name: "X-Forwarded-For"),
         trusted: body.source.settings.trustedProxies)
 
-    /// `http`, or what a trusted proxy says in `X-Forwarded-Proto`.
+    /// `http`, or what a trusted proxy says in `X-Forwarded-Proto`; also `context.scheme`.
     public private(set) lazy var scheme: String = ForwardedFor.scheme(
         peer: body.source.peerHost, forwardedProto: head.headers.first(name: "X-Forwarded-Proto"),
         trusted: body.source.settings.trustedProxies)

@@ -6,9 +6,10 @@ public struct Response: Sendable {
     public enum Body: Sendable {
         case empty
         case bytes([UInt8])
-        /// `length` bytes of an open file from `offset`, sent with `sendfile(2)`; the server closes
-        /// `fd` when done. `length` is known, so it is framed with `Content-Length`.
-        case file(fd: Int32, offset: Int, length: Int)
+        /// `length` bytes of an open file from `offset`, sent with `sendfile(2)`. The `OpenFile`
+        /// owns the descriptor and closes it once the last response holding it is gone, sent or
+        /// not. `length` is known, so it is framed with `Content-Length`.
+        case file(OpenFile, offset: Int = 0, length: Int)
         /// Produced as it goes, of unknown length: sent chunked (HTTP/1.1) or until close (1.0).
         case stream(@Sendable @LoopActor (BodyWriter) async throws -> Void)
     }

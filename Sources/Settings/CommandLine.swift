@@ -35,13 +35,28 @@ public struct UsageError: Error, Equatable, CustomStringConvertible {
 /// twice that is not repeatable, or a stray argument is an error naming it.
 public struct CommandLineParser: Sendable {
     public let programName: String
-    public let apps: [String]
+    /// The apps the program knows, each with the options it adds.
+    public let apps: [AppOptions]
     public let defaultApp: String
+    /// Every option `start` and the config file accept: the master's, then the apps'.
+    public let options: [Option]
+    private let clashes: [OptionClash]
 
-    public init(programName: String = "supervisor", apps: [String], defaultApp: String) {
+    public init(programName: String = "supervisor", apps: [AppOptions], defaultApp: String) {
         self.programName = programName
         self.apps = apps
         self.defaultApp = defaultApp
+        (options, clashes) = AppOptions.merged(master: Option.masterOptions(apps: apps.map(\.name)), apps: apps)
+    }
+
+    /// The apps' names, as `--app` accepts them.
+    public var appNames: [String] { apps.map(\.name) }
+
+    /// Refuses options declared so that they clash (an app's option named like the master's, two
+    /// apps' different options of one name): a mistake in the program, not in its command line,
+    /// so `SupervisorMain` checks it before parsing anything.
+    public func validateOptions() throws(OptionClash) {
+        if let first = clashes.first { throw first }
     }
 
     public func parse(_ arguments: [String]) throws(UsageError) -> Command {
@@ -66,7 +81,6 @@ public struct CommandLineParser: Sendable {
     /// The options of `start` (the arguments after it): the config file, then the flags on top.
     public func parseStart(_ arguments: [String]) throws(UsageError) -> Configuration {
         var config = Configuration(app: defaultApp)
-        let options = Option.startOptions(apps: apps)
         var flags: [(option: Option, value: String)] = []
         var seen: Set<String> = []
         var index = 0
@@ -253,15 +267,23 @@ public struct CommandLineParser: Sendable {
             "",
             "options:",
         ]
-        for option in Option.startOptions(apps: apps) {
-            let flag = "--\(option.name)" + (option.valueName.map { " \($0)" } ?? "")
-            lines.append("  " + flag.padding(to: 28) + option.help)
+        for option in options where option.declaration == nil { lines.append(Self.helpLine(option)) }
+        lines.append(Self.helpLine("--help", "show this text"))
+        for app in apps where !app.options.isEmpty {
+            lines.append("")
+            lines.append("options of the \(app.name) app (--app \(app.name); accepted whichever app runs):")
+            for option in app.options { lines.append(Self.helpLine(option)) }
         }
-        lines.append("  " + "--help".padding(to: 28) + "show this text")
         lines.append("")
         lines.append("Durations are written 30, 30s, 1.5s, 500ms or 2m.")
         return lines.joined(separator: "\n")
     }
+
+    static func helpLine(_ option: Option) -> String {
+        helpLine("--\(option.name)" + (option.valueName.map { " \($0)" } ?? ""), option.help)
+    }
+
+    static func helpLine(_ flag: String, _ help: String) -> String { "  " + flag.padding(to: 28) + help }
 }
 
 extension String {

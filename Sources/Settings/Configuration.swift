@@ -1,7 +1,10 @@
 import Posix
 
-/// Everything `supervisor start` runs with. Flags (and, later, the config file) fill it in through
-/// the same `Option` table, so the two can never disagree on a name or a value's meaning.
+/// Everything `supervisor start` runs with. Flags and the config file fill it in through the same
+/// `Option` table, so the two can never disagree on a name or a value's meaning.
+///
+/// The master's settings are fields; an app's (the http app's timeouts and limits, echo's idle
+/// timeout, an embedding program's own) are in `settings`, read as `config[setting]`.
 public struct Configuration: Sendable, Equatable {
     public enum LogFormat: String, Sendable, CaseIterable { case logfmt, json }
 
@@ -34,33 +37,9 @@ public struct Configuration: Sendable, Equatable {
     public var shutdownDelay: Duration = .zero
     /// Period of the master's health log line; zero turns it off.
     public var healthInterval: Duration = .seconds(10)
-    /// A connection with no traffic for this long is closed.
-    public var idleTimeout: Duration = .seconds(10)
-    /// HTTP: an idle keep-alive connection is closed after this.
-    public var keepaliveTimeout: Duration = .seconds(5)
     public var pidfile: String?
     /// The file the settings were read from, if any (HUP will re-read it).
     public var configFile: String?
-    /// HTTP: the folder whose files are listed, served and accepted.
-    public var root: String?
-    /// HTTP: a request head must arrive within this (408, then close).
-    public var headerTimeout: Duration = .seconds(10)
-    /// HTTP: a request body may pause at most this long.
-    public var bodyTimeout: Duration = .seconds(30)
-    /// HTTP: the longest request line (414 beyond), header block and header count (431 beyond).
-    public var maxRequestLine = 8 * 1024
-    public var maxHeaderSize = 32 * 1024
-    public var maxHeaders = 100
-    /// HTTP: the largest request body accepted (413 beyond).
-    public var maxBody: Int = 1 << 30
-    /// HTTP: peers whose X-Forwarded-For / X-Forwarded-Proto are believed.
-    public var forwardedAllowIPs: [AddressRange] = [.loopbackV4, .loopbackV6]
-    /// HTTP: every connection starts with a PROXY protocol v1/v2 header naming the client.
-    public var proxyProtocol = false
-    /// HTTP: where the access log goes (`-`: standard output); nil: no access log.
-    public var accessLog: String?
-    /// HTTP: uploads in progress across all workers; past it, 503 with Retry-After.
-    public var maxUploads: Int = 100
     public var logFormat: LogFormat = .logfmt
     /// Where the master and its workers log (stderr redirected to it); nil: stderr as inherited.
     public var logFile: String?
@@ -68,8 +47,16 @@ public struct Configuration: Sendable, Equatable {
     /// readiness-gated; 0 means never.
     public var maxRequests = 0
     public var maxRequestsJitter = 0
+    /// The apps' settings that an option set; read them with `config[setting]`.
+    public var settings = SettingValues()
 
     public init(app: String) { self.app = app }
+
+    /// An app's setting: what its option set, else its default.
+    public subscript<Value>(setting: Setting<Value>) -> Value {
+        get { settings[setting] }
+        set { settings[setting] = newValue }
+    }
 
     /// How often a worker reports in: often enough that a quarter of `timeout` always holds one,
     /// and at most once a second, which is cheap.

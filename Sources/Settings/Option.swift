@@ -1,6 +1,9 @@
 import Posix
 
 /// One setting, as a flag (`--workers 4`) and as a config-file key (`workers = 4`).
+///
+/// The master's options are the table below; an app declares its own with `value` and `flag`,
+/// writing a `Setting` it reads back from the configuration (`App.options`).
 public struct Option: Sendable {
     public let name: String
     /// What the value looks like in help text (`N`, `ADDR`); `nil` for a switch that takes none.
@@ -11,20 +14,80 @@ public struct Option: Sendable {
     let apply: @Sendable (inout Configuration, String) throws(ValueError) -> Void
     /// For a repeatable option: forget the values given so far (a flag replacing the file's).
     let reset: (@Sendable (inout Configuration) -> Void)?
+    /// What an app's option writes, so two apps can share one and a clash can be named; nil for
+    /// the master's.
+    let declaration: Declaration?
+
+    struct Declaration: Equatable, Sendable {
+        let setting: String
+        let settingType: ObjectIdentifier
+        let field: AnyKeyPath & Sendable
+
+        static func == (lhs: Declaration, rhs: Declaration) -> Bool {
+            lhs.setting == rhs.setting && lhs.settingType == rhs.settingType && lhs.field == rhs.field
+        }
+    }
 
     init(_ name: String, _ valueName: String?, repeatable: Bool = false, _ help: String,
-         reset: (@Sendable (inout Configuration) -> Void)? = nil,
+         reset: (@Sendable (inout Configuration) -> Void)? = nil, declaration: Declaration? = nil,
          apply: @escaping @Sendable (inout Configuration, String) throws(ValueError) -> Void) {
         self.name = name
         self.valueName = valueName
         self.help = help
         self.repeatable = repeatable
         self.reset = reset
+        self.declaration = declaration
         self.apply = apply
     }
 
-    /// The options of `supervisor start`. `apps` are the service names the program knows.
-    public static func startOptions(apps: [String]) -> [Option] {
+    // MARK: An app's options
+
+    /// An option with a value, named like its setting: `--max-n 100`, `max-n = 100`. `parse` is one
+    /// of `Values`' parsers (or throws a `ValueError` of its own; any other error is described), so
+    /// a bad value is refused as the master's are: `invalid value for --max-n: must be from 1 to
+    /// 1000, got 5000`.
+    public static func value<Value>(_ setting: Setting<Value>, _ valueName: String, _ help: String,
+                                    parse: @escaping @Sendable (String) throws -> Value) -> Option {
+        value(setting.name, valueName, help, setting: setting, field: \Value.self, parse: parse)
+    }
+
+    /// An option with a value that fills one field of a setting that holds several.
+    public static func value<Group, Value>(_ name: String, _ valueName: String, _ help: String,
+                                           setting: Setting<Group>, field: WritableKeyPath<Group, Value> & Sendable,
+                                           parse: @escaping @Sendable (String) throws -> Value) -> Option {
+        Option(name, valueName, help, declaration: Declaration(setting: setting.name, settingType: ObjectIdentifier(Group.self), field: field)) {
+            config, text throws(ValueError) in
+            let parsed: Value
+            do {
+                parsed = try parse(text)
+            } catch let error as ValueError {
+                throw error
+            } catch {
+                throw ValueError(String(describing: error))
+            }
+            config.settings[setting][keyPath: field] = parsed
+        }
+    }
+
+    /// A switch, named like its setting: `--verbose`, `verbose = true`; set means `true`.
+    public static func flag(_ setting: Setting<Bool>, _ help: String) -> Option {
+        flag(setting.name, help, setting: setting, field: \Bool.self)
+    }
+
+    /// A switch that sets one field of a setting that holds several.
+    public static func flag<Group>(_ name: String, _ help: String, setting: Setting<Group>,
+                                   field: WritableKeyPath<Group, Bool> & Sendable) -> Option {
+        Option(name, nil, help, declaration: Declaration(setting: setting.name, settingType: ObjectIdentifier(Group.self), field: field)) {
+            config, _ throws(ValueError) in
+            config.settings[setting][keyPath: field] = true
+        }
+    }
+
+    // MARK: The master's options
+
+    /// The master's options of `supervisor start` (the apps add theirs). `apps` are the service
+    /// names the program knows.
+    public static func masterOptions(apps: [String]) -> [Option] {
         [
             Option("config", "FILE", "read settings from FILE (key = value, the long option names); flags override it") { _, value throws(ValueError) in
                 _ = try Values.path(value)
@@ -66,54 +129,6 @@ public struct Option: Sendable {
             },
             Option("health-interval", "DURATION", "period of the health log line; 0 turns it off (default 10s)") { config, value throws(ValueError) in
                 config.healthInterval = try Values.duration(value, allowZero: true)
-            },
-            Option("idle-timeout", "DURATION", "close a connection idle this long (default 10s)") { config, value throws(ValueError) in
-                config.idleTimeout = try Values.duration(value)
-            },
-            Option("keepalive-timeout", "DURATION", "HTTP: close a keep-alive connection idle this long (default 5s)") { config, value throws(ValueError) in
-                config.keepaliveTimeout = try Values.duration(value)
-            },
-            Option("header-timeout", "DURATION", "HTTP: a request head must arrive within this, else 408 (default 10s)") { config, value throws(ValueError) in
-                config.headerTimeout = try Values.duration(value)
-            },
-            Option("body-timeout", "DURATION", "HTTP: a request body may pause at most this long (default 30s)") { config, value throws(ValueError) in
-                config.bodyTimeout = try Values.duration(value)
-            },
-            Option("root", "DIR", "HTTP: list and serve the files of this folder") { config, value throws(ValueError) in
-                config.root = try Values.path(value)
-            },
-            Option("max-body", "SIZE", "HTTP: largest request body, e.g. 10M or 1G (default 1G)") { config, value throws(ValueError) in
-                config.maxBody = try Values.size(value)
-            },
-            Option("max-request-line", "SIZE", "HTTP: longest request line, else 414 (default 8K)") { config, value throws(ValueError) in
-                config.maxRequestLine = try Values.size(value)
-            },
-            Option("max-header-size", "SIZE", "HTTP: largest header block, else 431 (default 32K)") { config, value throws(ValueError) in
-                config.maxHeaderSize = try Values.size(value)
-            },
-            Option("max-headers", "N", "HTTP: most header fields, else 431 (default 100)") { config, value throws(ValueError) in
-                config.maxHeaders = try Values.integer(value, in: 1...10_000)
-            },
-            Option("max-uploads", "N", "HTTP: uploads in progress across all workers (default 100)") { config, value throws(ValueError) in
-                config.maxUploads = try Values.integer(value, in: 1...1_000_000)
-            },
-            Option("forwarded-allow-ips", "LIST",
-                   "HTTP: comma-separated IPs/CIDRs whose X-Forwarded-For/-Proto are believed, * for any (default 127.0.0.1,::1)") { config, value throws(ValueError) in
-                var ranges: [AddressRange] = []
-                for item in value.split(separator: ",", omittingEmptySubsequences: false) {
-                    do throws(AddressRange.ParseError) {
-                        ranges.append(try AddressRange(parsing: item.trimmingBlanks))
-                    } catch {
-                        throw ValueError(error.description)
-                    }
-                }
-                config.forwardedAllowIPs = ranges
-            },
-            Option("proxy-protocol", nil, "HTTP: require a PROXY protocol v1/v2 header on every connection (behind HAProxy, AWS NLB)") { config, _ throws(ValueError) in
-                config.proxyProtocol = true
-            },
-            Option("access-log", "PATH", "HTTP: write an access log (combined format + seconds) here; - for stdout") { config, value throws(ValueError) in
-                config.accessLog = try Values.path(value)
             },
             Option("pidfile", "PATH", "write the master's pid here; refuse to start if it names a live process") { config, value throws(ValueError) in
                 config.pidfile = try Values.path(value)

@@ -91,6 +91,19 @@ public enum Values {
         }
     }
 
+    /// Comma-separated IP addresses and CIDR ranges (`10.0.0.0/8,::1`), or `*` for any.
+    public static func addressRanges(_ text: String) throws(ValueError) -> [AddressRange] {
+        var ranges: [AddressRange] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            do throws(AddressRange.ParseError) {
+                ranges.append(try AddressRange(parsing: item.trimmingBlanks))
+            } catch {
+                throw ValueError(error.description)
+            }
+        }
+        return ranges
+    }
+
     public static func path(_ text: String) throws(ValueError) -> String {
         guard !text.isEmpty, !text.utf8.contains(0) else { throw ValueError("expected a file path, got '\(text)'") }
         return text

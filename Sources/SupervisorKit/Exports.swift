@@ -4,9 +4,11 @@
 // `@_exported` (underscored, but stable in practice and used by swift-nio, swift-log and others)
 // rather than more library products: `App` already shows `Service`, `@LoopActor` and `BlockingPool`
 // (EventLoop) and apps are built from `HTTPService` and `Router` (HTTPServer), so one product and
-// one import keep the public API one unit, and a user's package lists one dependency. Posix, Settings
-// and Channel are not re-exported: their types (`SocketAddress`, `Configuration`, `WorkerLaunch`)
-// are usable through `App`'s signatures without importing them, and Posix's `Process` would clash
-// with Foundation's in a program that imports both.
+// one import keep the public API one unit, and a user's package lists one dependency. Settings is
+// re-exported too: an app declares its options with `Setting`, `Option` and `Values`. Posix and
+// Channel are not: their types (`SocketAddress`, `WorkerLaunch`) are usable through `App`'s
+// signatures without importing them, and Posix's `Process` would clash with Foundation's in a
+// program that imports both.
 @_exported import EventLoop
 @_exported import HTTPServer
+@_exported import Settings

@@ -15,7 +15,14 @@ public enum SupervisorMain {
 
     public static func run(arguments: [String] = Array(CommandLine.arguments.dropFirst()),
                            apps: [App], defaultApp: String, programName: String = "supervisor") -> Never {
-        let parser = CommandLineParser(programName: programName, apps: apps.map(\.name), defaultApp: defaultApp)
+        let parser = CommandLineParser(programName: programName, apps: apps.map(\.commandLine), defaultApp: defaultApp)
+        do {
+            try parser.validateOptions()
+        } catch {
+            // The program's own mistake, whatever its command line: EX_SOFTWARE.
+            try? FileDescriptor.standardError.writeAll("\(programName): programmer error: \(error.message)\n")
+            Process.exit(70)
+        }
         let command: Command
         do {
             command = try parser.parse(arguments)

@@ -43,7 +43,9 @@ public final class FileServer: @unchecked Sendable {
 
     /// What `fstat` said of an opened file.
     struct Opened: Sendable {
-        let fd: FileDescriptor
+        /// Owns `fd`: closed once neither the cache nor a response holds it.
+        let owner: OpenFile
+        var fd: FileDescriptor { owner.fd }
         let size: Int
         let seconds: Int
         let nanoseconds: Int
@@ -127,7 +129,7 @@ public final class FileServer: @unchecked Sendable {
             fd.close()
             return nil
         }
-        return Opened(fd: fd, size: status.size, seconds: status.modifiedSeconds, nanoseconds: status.modifiedNanoseconds)
+        return Opened(owner: OpenFile(taking: fd), size: status.size, seconds: status.modifiedSeconds, nanoseconds: status.modifiedNanoseconds)
     }
 
     /// 404 for a name that is not there, 403 for one the kernel refuses to resolve beneath the root
@@ -140,8 +142,8 @@ public final class FileServer: @unchecked Sendable {
         }
     }
 
-    /// The response for a cached or freshly opened file. The cache keeps `file.fd`; a response that
-    /// sends from it gets its own `dup`, closed when the response is done.
+    /// The response for a cached or freshly opened file. A response that sends from the file holds
+    /// its `OpenFile`, so the cache may drop the entry meanwhile.
     static func response(for representation: Representation, head: RequestHead) -> Response {
         let file = representation.file
         let validators = representation.validators
@@ -159,19 +161,14 @@ public final class FileServer: @unchecked Sendable {
             if let content = representation.content {
                 return offset == 0 && length == content.count ? .bytes(content) : .bytes(Array(content[offset..<offset + length]))
             }
-            guard let copy = try? file.fd.duplicate(atLeast: 0) else { return .empty }
-            return .file(fd: copy.rawValue, offset: offset, length: length)
+            return .file(file.owner, offset: offset, length: length)
         }
         switch range {
         case .whole:
-            let sent = body(0, file.size)
-            if case .empty = sent, file.size > 0 { return .text("cannot open the file\n", status: .internalServerError) }
-            return Response(status: .ok, headers: headers, body: sent)
+            return Response(status: .ok, headers: headers, body: body(0, file.size))
         case let .partial(first, last):
             headers.append(("Content-Range", "bytes \(first)-\(last)/\(file.size)"))
-            let sent = body(first, last - first + 1)
-            if case .empty = sent { return .text("cannot open the file\n", status: .internalServerError) }
-            return Response(status: .partialContent, headers: headers, body: sent)
+            return Response(status: .partialContent, headers: headers, body: body(first, last - first + 1))
         case .unsatisfiable:
             return Response(status: .rangeNotSatisfiable, headers: [("Content-Range", "bytes */\(file.size)")],
                             body: .bytes(Array("range not satisfiable\n".utf8)))

@@ -5,8 +5,9 @@ import EventLoop
 /// which then go out in the same write as the response head.
 ///
 /// An entry is trusted for `validity` (1 s): a file replaced by another worker's upload is seen
-/// within that time; one replaced by this worker's upload at once (`invalidate`). A response sends
-/// from a `dup` of the cached descriptor, so evicting an entry never closes a file under a response.
+/// within that time; one replaced by this worker's upload at once (`invalidate`). A response holds
+/// the entry's `OpenFile`, so evicting an entry never closes a file under a response: the
+/// descriptor closes when the last of them lets go.
 @LoopActor
 final class OpenFileCache {
     struct Entry {
@@ -41,6 +42,6 @@ final class OpenFileCache {
     func invalidate(_ name: String) { remove(name) }
 
     private func remove(_ name: String) {
-        if let old = entries.removeValue(forKey: name) { old.representation.file.fd.close() }
+        entries.removeValue(forKey: name)
     }
 }

@@ -20,7 +20,7 @@ let failBoot = App(name: "fail-boot", defaultBind: .ipv4(host: "127.0.0.1", port
 let crashSoon = App(name: "crash-soon", defaultBind: .ipv4(host: "127.0.0.1", port: 0)) { config in
     { _ in
         EventLoop.current.schedule(after: .milliseconds(200)) { Process.exitImmediately(7) }
-        return LineEchoService(idleTimeout: config.idleTimeout)
+        return LineEchoService(idleTimeout: config[App.echoIdleTimeout])
     }
 }
 
@@ -28,10 +28,15 @@ let crashSoon = App(name: "crash-soon", defaultBind: .ipv4(host: "127.0.0.1", po
 import SupervisorKit
 
 /// Your own handlers under the same master: a router with path parameters, and CPU-heavy work
-/// handed to the worker's thread pool so the event loop never stalls.
-let squares = App(name: "squares", defaultBind: .ipv4(host: "127.0.0.1", port: 9000)) { config in
-    { _ in
-        let pool = BlockingPool(threads: 2)
+/// handed to the worker's thread pool so the event loop never stalls, its size a flag of the app's
+/// own (`--square-threads N`, or `square-threads = N` in the config file).
+let squareThreads = Setting("square-threads", default: 2)
+let squares = App(name: "squares", defaultBind: .ipv4(host: "127.0.0.1", port: 9000), options: [
+    .value(squareThreads, "N", "squares: threads that compute (default 2)") { try Values.integer($0, in: 1...64) },
+]) { config in
+    let threads = config[squareThreads]
+    return { _ in
+        let pool = BlockingPool(threads: threads)
         var router = Router<RouteHandler>()
         router.get("/square/{n}") { request in
             guard let n = Int(request.parameters["n"] ?? "") else { return .text("not a number\n", status: .badRequest) }
@@ -63,4 +68,27 @@ let counting = App(name: "counting", defaultBind: .ipv4(host: "127.0.0.1", port:
     }
 }
 
-SupervisorMain.run(apps: [.http, .echo, failBoot, crashSoon, squares, counting], defaultApp: "http", programName: "supervisor-fixture")
+/// A handler's view of its connection: `GET /context` answers one `name=value` line each. It runs
+/// with the http app's server settings (`--proxy-protocol`, `--forwarded-allow-ips`, …).
+let context = App(name: "context", defaultBind: .ipv4(host: "127.0.0.1", port: 0)) { config in
+    let settings = config[App.httpSettings].server
+    return { _ in
+        var router = Router<RouteHandler>()
+        router.get("/context") { request in
+            let context = request.context
+            return .text("""
+                peer=\(context.peer)
+                peer-address=\(context.peerAddress?.description ?? "-")
+                local=\(context.localAddress?.description ?? "-")
+                proxied=\(context.proxiedClient ?? "-")
+                client=\(context.client)
+                scheme=\(context.scheme)
+                draining=\(context.isDraining)
+
+                """)
+        }
+        return HTTPService(responder: RouterResponder(router), settings: settings)
+    }
+}
+
+SupervisorMain.run(apps: [.http, .echo, failBoot, crashSoon, squares, counting, context], defaultApp: "http", programName: "supervisor-fixture")

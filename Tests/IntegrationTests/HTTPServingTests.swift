@@ -125,6 +125,56 @@ final class EmbeddingTests: XCTestCase {
         let worker = try XCTUnwrap(server.workerPIDs.first)
         XCTAssertEqual(ServerProcess.threadCount(worker), 3, "the loop thread and the pool's two")
     }
+
+    /// The example's own key is read from the config file, and again on HUP, like the master's; a
+    /// bad value there is refused with file:line, and the running generation stays.
+    func testTheExamplesOwnKeyIsReadFromTheFileAndAgainOnHUP() throws {
+        let config = ServerProcess.temporaryDirectory() + "/squares.conf"
+        let settings = "app = squares\nworkers = 1\nbind = 127.0.0.1:0\nhealth-interval = 0\n"
+        try (settings + "square-threads = 1\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(["start", "--config", config], binary: "supervisor-fixture")
+        defer { server.stop() }
+        let port = server.port()
+        server.waitForLog("msg=\"generation ready\"", "generation=1")
+        /// The worker's threads once it computed two squares.
+        func threadsAfterTwoSquares() throws -> Int {
+            let client = try EchoClient(port: port)
+            try client.send("GET /square/12 HTTP/1.1\r\nHost: x\r\n\r\n")
+            XCTAssertEqual(try client.receiveResponse().body, "144\n")
+            try client.send("GET /square/99999999999 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            XCTAssertTrue(try client.receiveResponse().head.hasPrefix("HTTP/1.1 400"))
+            return ServerProcess.threadCount(try XCTUnwrap(server.workerPIDs.first))
+        }
+        XCTAssertEqual(try threadsAfterTwoSquares(), 2, "square-threads = 1: the loop thread and the pool's one")
+
+        try (settings + "square-threads = 0\n").write(toFile: config, atomically: true, encoding: .utf8)
+        server.signal(SIGHUP)
+        let refusal = server.waitForLog("msg=\"reload rejected: the configuration is invalid; the running one stays in force\"")
+        XCTAssertTrue(refusal.first?.contains("\(config):5: invalid value for square-threads: must be from 1 to 64, got 0") ?? false,
+                      refusal.first ?? "")
+
+        let old = server.workerPIDs
+        try (settings + "square-threads = 2\n").write(toFile: config, atomically: true, encoding: .utf8)
+        server.signal(SIGHUP)
+        server.waitForLog("msg=\"generation ready\"", "generation=2")
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { server.workerPIDs.count == 1 && server.workerPIDs != old }, "the new worker alone")
+        XCTAssertEqual(try threadsAfterTwoSquares(), 3, "square-threads = 2 after HUP: the loop thread and the pool's two")
+    }
+
+    /// The example's own flag reaches its workers: a pool of one thread is used for both squares.
+    func testTheExamplesOwnFlagSizesItsPool() throws {
+        let server = try ServerProcess(["start", "--app", "squares", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0",
+                                        "--square-threads", "1"], binary: "supervisor-fixture")
+        let port = server.port()
+        server.waitForReady(1)
+        let client = try EchoClient(port: port)
+        try client.send("GET /square/12 HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(try client.receiveResponse().body, "144\n")
+        try client.send("GET /square/99999999999 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        XCTAssertTrue(try client.receiveResponse().head.hasPrefix("HTTP/1.1 400"))
+        let worker = try XCTUnwrap(server.workerPIDs.first)
+        XCTAssertEqual(ServerProcess.threadCount(worker), 2, "the loop thread and the pool's one")
+    }
 }
 
 /// `--access-log` and `--forwarded-allow-ips`, and USR1 reopening the log (logrotate).

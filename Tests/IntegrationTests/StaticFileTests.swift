@@ -50,6 +50,13 @@ final class StaticFileTests: XCTestCase {
         return (String(decoding: raw[..<end], as: UTF8.self), Array(raw[(end + 4)...]))
     }
 
+    /// What the worker's descriptors for files of the folder point at (`…/big.bin`, `…/big.bin (deleted)`).
+    func filesHeldOpen(by worker: Int32) -> [String] {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/fd")) ?? []
+        return fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(worker)/fd/\($0)") }
+            .filter { $0.contains("/big.bin") }.sorted()
+    }
+
     func header(_ name: String, in head: String) -> String? {
         head.split(separator: "\r\n").first { $0.lowercased().hasPrefix(name.lowercased() + ": ") }.map { String($0.dropFirst(name.count + 2)) }
     }
@@ -152,6 +159,51 @@ final class StaticFileTests: XCTestCase {
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) {
             ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/fd").count) ?? 99) < 15
         }, "descriptors leaked in the worker")
+    }
+
+    /// A file response owns its descriptor: whether it was sent whole, cut half-way, sent as a head
+    /// only, or never sent (the client reset before the answer), the worker ends up holding the
+    /// file open once, for its cache, and nothing more.
+    func testEveryFileResponseClosesItsDescriptor() throws {
+        let server = try XCTUnwrap(self.server)
+        let worker = try XCTUnwrap(server.workerPIDs.first)
+        for round in 0..<10 {
+            let vanishing = try EchoClient(port: port, timeout: 30)  // never sent: gone before the answer
+            try vanishing.send("GET /files/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            vanishing.abort()
+            let cut = try EchoClient(port: port, timeout: 30)  // failed half-way
+            try cut.send("GET /files/big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=\(round)-\r\n\r\n")
+            _ = try cut.receive(100_000)
+            cut.abort()
+            XCTAssertTrue(try get("/files/big.bin", method: "HEAD").head.hasPrefix("HTTP/1.1 200"))
+            XCTAssertEqual(try get("/files/big.bin", ["Range: bytes=0-99999"]).body.count, 100_000)
+        }
+        XCTAssertEqual(try get("/files/big.bin").body, big, "served intact after all of it")
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { filesHeldOpen(by: worker).count == 1 },
+                      "the worker holds \(filesHeldOpen(by: worker)) open, not big.bin once for its cache")
+        XCTAssertEqual(server.workerPIDs, [worker], "the worker survived")
+    }
+
+    /// A file replaced (and so dropped from the open-file cache) while a download sends from it: the
+    /// download still gets the old bytes, whole, and the old descriptor closes when it ends.
+    func testAFileDroppedFromTheCacheMidDownloadClosesWhenTheDownloadEnds() throws {
+        let server = try XCTUnwrap(self.server)
+        let worker = try XCTUnwrap(server.workerPIDs.first)
+        let download = try EchoClient(port: port, timeout: 30)
+        try download.send("GET /files/big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let start = try download.receiveBytes(64 * 1024)  // the rest waits: a slow reader
+        let upload = try EchoClient(port: port, timeout: 30)
+        try upload.send("PUT /files/big.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnew\n")
+        XCTAssertTrue(String(decoding: try upload.receiveAll(), as: UTF8.self).hasPrefix("HTTP/1.1 204"))
+        XCTAssertEqual(try get("/files/big.bin").body, Array("new\n".utf8), "the cache holds the new file")
+        XCTAssertEqual(filesHeldOpen(by: worker).filter { $0.hasSuffix("(deleted)") }.count, 1, "the download holds the old file")
+
+        let whole = start + (try download.receiveAll())
+        let separator: [UInt8] = [13, 10, 13, 10]
+        let headEnd = try XCTUnwrap((0..<1000).first { Array(whole[$0..<$0 + 4]) == separator }) + 4
+        XCTAssertTrue(Array(whole[headEnd...]) == big, "the download got the old file, intact")
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { filesHeldOpen(by: worker).count == 1 },
+                      "the worker holds \(filesHeldOpen(by: worker)) open: the old file's descriptor was not closed")
     }
 
     /// SIGTERM while a download is in flight and a keep-alive connection is idle: the download

@@ -1,10 +1,11 @@
 import Posix
 import Settings
+import SupervisorKit
 import XCTest
 
 /// `supervisor start` flags: every value is parsed strictly, and every refusal names its culprit.
 final class CommandLineTests: XCTestCase {
-    let parser = CommandLineParser(apps: ["echo", "http"], defaultApp: "echo")
+    let parser = CommandLineParser(apps: [App.echo.commandLine, App.http.commandLine], defaultApp: "echo")
 
     /// The configuration `supervisor start ARGS…` runs with.
     func start(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> Configuration {
@@ -123,7 +124,7 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testStartHelpMentionsEveryOption() throws {
-        let expected = Option.startOptions(apps: parser.apps).map { "--\($0.name)" }
+        let expected = parser.options.map { "--\($0.name)" }
         XCTAssertEqual(expected.count, 29)
         XCTAssertTrue(expected.contains("--keepalive-timeout"))
         XCTAssertTrue(expected.contains("--share-port"))
@@ -149,7 +150,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(config.timeout, .seconds(30))
         XCTAssertEqual(config.gracefulTimeout, .seconds(30))
         XCTAssertEqual(config.healthInterval, .seconds(10))
-        XCTAssertEqual(config.idleTimeout, .seconds(10))
+        XCTAssertEqual(config[App.echoIdleTimeout], .seconds(10))
         XCTAssertNil(config.pidfile)
         XCTAssertEqual(config.logFormat, .logfmt)
     }
@@ -174,7 +175,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(config.timeout, .seconds(5))
         XCTAssertEqual(config.gracefulTimeout, .milliseconds(1500))
         XCTAssertEqual(config.healthInterval, .zero)
-        XCTAssertEqual(config.idleTimeout, .milliseconds(500))
+        XCTAssertEqual(config[App.echoIdleTimeout], .milliseconds(500))
         XCTAssertEqual(config.pidfile, "/run/s.pid")
         XCTAssertEqual(config.logFormat, .json)
     }
@@ -253,7 +254,7 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(try Values.duration(text), expected, text)
         }
         XCTAssertEqual(try start(["--timeout", "2m"]).timeout, .seconds(120))
-        XCTAssertEqual(try start(["--idle-timeout=250ms"]).idleTimeout, .milliseconds(250))
+        XCTAssertEqual(try start(["--idle-timeout=250ms"])[App.echoIdleTimeout], .milliseconds(250))
     }
 
     func testBadDurationsAreRefused() throws {

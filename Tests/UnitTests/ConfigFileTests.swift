@@ -1,12 +1,13 @@
 import Foundation
 import Posix
 import Settings
+import SupervisorKit
 import XCTest
 
 /// The config file: the same option table as the flags, file:line errors, flags on top.
 final class ConfigFileTests: XCTestCase {
-    let parser = CommandLineParser(apps: ["echo", "http"], defaultApp: "http")
-    var options: [Option] { Option.startOptions(apps: parser.apps) }
+    let parser = CommandLineParser(apps: [App.echo.commandLine, App.http.commandLine], defaultApp: "http")
+    var options: [Option] { parser.options }
 
     func apply(_ text: String) throws(UsageError) -> Configuration {
         var config = Configuration(app: "http")
@@ -37,9 +38,9 @@ final class ConfigFileTests: XCTestCase {
         XCTAssertEqual(config.workers, 3)
         XCTAssertEqual(config.binds.map(\.description), ["127.0.0.1:9000", "[::1]:9000"])
         XCTAssertEqual(config.timeout, .milliseconds(1500))
-        XCTAssertTrue(config.proxyProtocol)
-        XCTAssertEqual(config.root, "/srv/a#b", "a # inside a value is not a comment")
-        XCTAssertFalse(try apply("proxy-protocol = false").proxyProtocol)
+        XCTAssertTrue(config[App.httpSettings].server.proxyProtocol)
+        XCTAssertEqual(config[App.httpSettings].root, "/srv/a#b", "a # inside a value is not a comment")
+        XCTAssertFalse(try apply("proxy-protocol = false")[App.httpSettings].server.proxyProtocol)
     }
 
     func testErrorsNameTheFileAndLine() {

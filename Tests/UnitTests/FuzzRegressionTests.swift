@@ -1,5 +1,6 @@
 import Posix
 import Settings
+import SupervisorKit
 import XCTest
 
 /// Inputs that scripts/fuzz found; each test names the target and what the input broke.
@@ -20,7 +21,7 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertEqual(try SocketAddress(parsing: "127.0.0.1:80"), .ipv4(host: "127.0.0.1", port: 80))
 
         var config = Configuration(app: "http")
-        let options = Option.startOptions(apps: ["http"])
+        let options = CommandLineParser(apps: [App.http.commandLine], defaultApp: "http").options
         for text in ["workers = 1\nbind = 127.0.0.1\0junk:80\n", "workers = 1\nforwarded-allow-ips = 10.0.0.0\0x/8\n"] {
             XCTAssertThrowsError(try ConfigFile.apply(text, path: "t.conf", options: options, to: &config)) { error in
                 XCTAssertTrue((error as? UsageError)?.message.hasPrefix("t.conf:2: ") ?? false, "\(error)")
@@ -31,7 +32,7 @@ final class FuzzRegressionTests: XCTestCase {
     /// control-command: `supervisor reload --pidfile ""` was accepted (an empty pidfile, whose
     /// control socket would be `.sock` in the current directory), unlike `start --pidfile ""`.
     func testControlCommandWithAnEmptyPidfile() {
-        let parser = CommandLineParser(apps: ["http"], defaultApp: "http")
+        let parser = CommandLineParser(apps: [App.http.commandLine], defaultApp: "http")
         for arguments in [["reload", "--pidfile", ""], ["status", "--pidfile="], ["stop", "--pidfile", "/a.pid", "--pidfile", ""]] {
             XCTAssertThrowsError(try parser.parse(arguments), "\(arguments)") { error in
                 XCTAssertTrue((error as? UsageError)?.message.contains("--pidfile") ?? false, "\(error)")

@@ -10,8 +10,24 @@
 import Glibc
 import Posix
 
-private let apps = ["http", "echo"]
-private let options = Option.startOptions(apps: apps)
+/// An app's options as the built-in http app declares them (its module is not compiled in here):
+/// a value, a switch and the allow-list, each into a field of one setting.
+private struct FuzzAppSettings: Sendable, Equatable {
+    var allowed: [AddressRange] = [.loopbackV4, .loopbackV6]
+    var proxyProtocol = false
+    var root: String?
+}
+private let fuzzSettings = Setting("http", default: FuzzAppSettings())
+private let apps = [
+    AppOptions(name: "http", options: [
+        .value("forwarded-allow-ips", "LIST", "allow-list", setting: fuzzSettings, field: \.allowed) { try Values.addressRanges($0) },
+        .flag("proxy-protocol", "PROXY header", setting: fuzzSettings, field: \.proxyProtocol),
+        .value("root", "DIR", "folder", setting: fuzzSettings, field: \.root) { try Values.path($0) },
+    ]),
+    AppOptions(name: "echo", options: [.value(Setting<Duration>("idle-timeout", default: .seconds(10)), "DURATION", "idle") { try Values.duration($0) }]),
+]
+private let parser = CommandLineParser(apps: apps, defaultApp: "http")
+private let options = parser.options
 
 private func canonicalIPv4(_ host: String) -> String? {
     var address = in_addr()
@@ -82,13 +98,13 @@ public func fuzzConfigFile(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         let reparsed = try? SocketAddress(parsing: bind.description)
         fuzzCheck(reparsed == bind, "bind \(bind.description.debugDescription) reparses as \(reparsed?.description.debugDescription ?? "an error")")
     }
-    for range in config.forwardedAllowIPs {
+    for range in config[fuzzSettings].allowed {
         fuzzCheck(isPrintable(range.description), "forwarded-allow-ips entry \(range.description.debugDescription) is not printable")
     }
 
     let arguments = flags(of: text)
     do {
-        let fromFlags = try CommandLineParser(apps: apps, defaultApp: "http").parseStart(arguments)
+        let fromFlags = try parser.parseStart(arguments)
         fuzzCheck(fromFlags == config, "flags \(arguments) give another configuration than the file")
     } catch {
         fuzzCheck(false, "flags \(arguments) refused (\(error.message)) though the file was accepted")

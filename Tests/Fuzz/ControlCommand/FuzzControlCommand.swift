@@ -9,7 +9,7 @@
 // back, on the master's side, to the same command.
 import Posix
 
-private let parser = CommandLineParser(apps: ["http", "echo"], defaultApp: "http")
+private let parser = CommandLineParser(apps: [AppOptions(name: "http"), AppOptions(name: "echo")], defaultApp: "http")
 
 private func checkCommand(_ command: ControlCommand, _ context: @autoclosure () -> String) {
     let line = command.line
