@@ -182,7 +182,7 @@ public struct CommandLineParser: Sendable {
             default:
                 if name == "scale", target == nil, !argument.hasPrefix("--") {
                     guard let parsed = ControlCommand.ScaleTarget(parsing: argument) else {
-                        throw UsageError("scale needs +N, -N or N (at most 1024), got '\(argument)'")
+                        throw UsageError("scale needs +N, -N or N (at most \(Configuration.maximumWorkers)), got '\(argument)'")
                     }
                     target = parsed
                 } else {

@@ -15,14 +15,14 @@ public enum ControlCommand: Equatable, Sendable {
         /// `6`
         case to(Int)
 
-        /// `+N`, `-N` or `N`, N at most 1024: anything else is nil.
+        /// `+N`, `-N` or `N`, N at most `Configuration.maximumWorkers`: anything else is nil.
         public init?(parsing text: some StringProtocol) {
             var digits = Substring(text)
             var sign = 0
             if digits.hasPrefix("+") { sign = 1; digits = digits.dropFirst() }
             else if digits.hasPrefix("-") { sign = -1; digits = digits.dropFirst() }
             guard !digits.isEmpty, digits.count <= 4, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-                  let value = Int(digits), value <= 1024 else { return nil }
+                  let value = Int(digits), value <= Configuration.maximumWorkers else { return nil }
             switch sign {
             case 0: self = .to(value)
             default: self = .by(sign * value)
