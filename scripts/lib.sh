@@ -27,7 +27,8 @@ uint_in() { [[ $1 =~ ^[0-9]{1,4}$ ]] && ((10#$1 >= $2 && 10#$1 <= $3)); }
 abs_path() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 
 # checks SUBCOMMAND ARGS...: the Python side (scripts/lib/checks.py; `checks --help`).
-checks() { python3 "$here/lib/checks.py" "$@"; }
+# (-S: no site-packages to scan; stdlib only, and half the start-up time of a poll)
+checks() { python3 -S "$here/lib/checks.py" "$@"; }
 
 # --- time ------------------------------------------------------------------------------------------
 now_ms() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((10#$t / 1000)); }

@@ -71,7 +71,7 @@ final class UpgradeTests: XCTestCase {
         let failed = server.waitForLog("msg=\"binary upgrade failed: the new master exited; still serving\"")
         XCTAssertTrue(failed.first?.contains("status=exit:1") ?? false, failed.first ?? "")
         server.waitForLog("msg=\"pidfile reclaimed from the failed new master\"")
-        XCTAssertEqual(try httpGet(port: port, "/hello/old").body, "Hello, old")
+        XCTAssertEqual(try HTTPTestClient.get(port: port, "/hello/old").text, "Hello, old")
         XCTAssertEqual(try String(contentsOfFile: pidfile, encoding: .utf8), "\(server.pid)\n")
         let status = try runCommand(["status", "--pidfile", pidfile])
         XCTAssertTrue(status.output.hasPrefix("master  pid \(server.pid) "), "the control socket is the old master's again: \(status.output)\(status.error)")
@@ -85,7 +85,7 @@ final class UpgradeTests: XCTestCase {
         let hung = server.loggedPIDs("msg=\"binary upgrade started\"", field: " new_pid=").last ?? 0
         server.signal(SIGUSR2)
         server.waitForLog("msg=\"binary upgrade refused: one is already under way\"", "new_pid=\(hung)")
-        XCTAssertEqual(try httpGet(port: port, "/hello/still").body, "Hello, still")
+        XCTAssertEqual(try HTTPTestClient.get(port: port, "/hello/still").text, "Hello, still")
         // Stopping the old master stops the half-started new one too.
         server.signal(SIGTERM)
         server.waitForLog("msg=\"binary upgrade cancelled\"", "new_pid=\(hung)", "reason=\"shutting down\"")
