@@ -35,16 +35,18 @@ let package = Package(
         .executableTarget(name: "supervisor-cli", dependencies: ["SupervisorKit"]),
         .executableTarget(
             name: "supervisor-fixture", dependencies: ["SupervisorKit", "EventLoop", "Echo", "Posix", "HTTPServer"], path: "Tests/Fixture"),
+        // What more than one test target needs (SeededGenerator); not a product.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Posix", "Channel", "Settings", "Supervisor", "EventLoop", "Echo", "Logging", "SupervisorKit"]),
+            dependencies: ["Posix", "Channel", "Settings", "Supervisor", "EventLoop", "Echo", "Logging", "SupervisorKit", "TestSupport"]),
         .testTarget(name: "WebAppTests", dependencies: ["WebApp", "HTTPServer"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "Posix"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "LoopTests", dependencies: ["EventLoop", "HTTPServer", "HTTP", "WebApp", "Posix", "CLinux"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "LoopTests", dependencies: ["EventLoop", "HTTPServer", "HTTP", "WebApp", "Posix", "CLinux", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Posix", "supervisor-cli", "supervisor-fixture"]),
+            dependencies: ["Posix", "supervisor-cli", "supervisor-fixture", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -12,16 +12,15 @@ final class ControlTests: XCTestCase {
         let server = try ServerProcess(["start", "--config", config])
         defer { server.stop() }
         let port = server.port()
-        server.waitForLog("msg=\"generation ready\"", "generation=1")
+        SupervisorStatus.wait(pidfile: pidfile, "generation 1 ready") { $0.generationReady == 1 }
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/supervisor.sock"), "the control socket sits beside the pidfile")
-        _ = try httpGet(port: port, "/hello/a")
+        _ = try HTTPTestClient.get(port: port, "/hello/a")
 
         // Heartbeats carry the figures status shows; wait until both workers have sent one since
         // the request was served.
-        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) {
-            guard let status = try? runCommand(["status", "--pidfile", pidfile, "--json"]) else { return false }
-            return !status.output.contains("\"rss_bytes\":0") && status.output.contains("\"requests\":1,")
-        })
+        SupervisorStatus.wait(pidfile: pidfile, "both workers' heartbeats since the request") { status in
+            status.workers.allSatisfy { $0.rssBytes > 0 } && status.workers.contains { $0.requests == 1 }
+        }
         let table = try runCommand(["status", "--pidfile", pidfile])
         XCTAssertEqual(table.code, 0, table.error)
         XCTAssertTrue(table.output.hasPrefix("master  pid \(server.pid)  up "), table.output)
@@ -30,21 +29,18 @@ final class ControlTests: XCTestCase {
             XCTAssertTrue(table.output.split(separator: "\n").contains { $0.hasPrefix("\(worker) ") && $0.contains(" ready ") }, table.output)
         }
 
-        let json = try runCommand(["status", "--config", config, "--json"])
-        XCTAssertEqual(json.code, 0, json.error)
-        let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
-        let master = try XCTUnwrap(document["master"] as? [String: Any])
-        XCTAssertEqual(master["pid"] as? Int, Int(server.pid))
-        XCTAssertEqual(master["workers"] as? Int, 2)
-        let workers = try XCTUnwrap(document["workers"] as? [[String: Any]])
-        XCTAssertEqual(Set(workers.compactMap { $0["pid"] as? Int }), Set(server.workerPIDs.map(Int.init)))
-        XCTAssertEqual(workers.compactMap { $0["requests"] as? Int }.reduce(0, +), 1, "the one request so far")
-        XCTAssertTrue(workers.allSatisfy { ($0["rss_bytes"] as? Int ?? 0) > 1_000_000 })
+        // The same master found through the config file that names the pidfile.
+        let status = try SupervisorStatus.read(["--config", config])
+        XCTAssertEqual(status.master.pid, Int(server.pid))
+        XCTAssertEqual(status.master.workers, 2)
+        XCTAssertEqual(Set(status.workers.map(\.pid)), Set(server.workerPIDs.map(Int.init)))
+        XCTAssertEqual(status.workers.map(\.requests).reduce(0, +), 1, "the one request so far")
+        XCTAssertTrue(status.workers.allSatisfy { $0.rssBytes > 1_000_000 })
 
         let up = try runCommand(["scale", "+2", "--pidfile", pidfile])
         XCTAssertEqual(up.code, 0, up.error)
         XCTAssertEqual(up.output, "scaling from 2 to 4 workers\n")
-        server.waitForReady(4)
+        SupervisorStatus.wait(pidfile: pidfile, "4 workers ready") { $0.master.workers == 4 && $0.ready.count == 4 }
         let down = try runCommand(["scale", "1", "--pidfile", pidfile])
         XCTAssertEqual(down.output, "scaling from 4 to 1 workers\n", down.error)
         let refused = try runCommand(["scale", "-1", "--pidfile", pidfile])

@@ -1,7 +1,8 @@
 import Foundation
 import Glibc
 
-/// A blocking TCP client with a receive timeout, for talking to the echo service.
+/// A blocking TCP client with receive and send timeouts: the echo service's client, and the
+/// connection under HTTPTestClient.
 /// `@unchecked Sendable`: it only holds an fd, and a socket may be written on one thread while it is
 /// read on another.
 final class EchoClient: @unchecked Sendable {
@@ -99,20 +100,6 @@ final class EchoClient: @unchecked Sendable {
             received += buffer[..<n]
         }
         return received
-    }
-
-    /// Reads one HTTP response with a `Content-Length` body; returns its head and body as text.
-    func receiveResponse() throws -> (head: String, body: String) {
-        var head: [UInt8] = []
-        while !head.suffix(4).elementsEqual([13, 10, 13, 10]) {
-            let byte = try receiveBytes(1)
-            guard !byte.isEmpty else { throw Failure(description: "EOF inside a response head") }
-            head += byte
-        }
-        let text = String(decoding: head, as: UTF8.self)
-        let length = text.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length: ") }
-            .flatMap { Int($0.dropFirst(16)) } ?? 0
-        return (text, String(decoding: try receiveBytes(length), as: UTF8.self))
     }
 
     /// Reads bytes until the peer closes (or the timeout).

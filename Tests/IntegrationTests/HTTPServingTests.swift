@@ -21,12 +21,7 @@ final class HTTPServingTests: XCTestCase {
         return (server, port)
     }
 
-    /// Sends `raw` and reads until the server closes the connection.
-    func exchange(_ raw: String, port: UInt16) throws -> String {
-        let client = try EchoClient(port: port)
-        try client.send(raw)
-        return try client.receive(1 << 20)
-    }
+    func exchange(_ raw: String, port: UInt16) throws -> String { try HTTPTestClient.exchange(port: port, raw) }
 
     func testHelloWorldAndHelloNameWithPercentDecoding() throws {
         let (_, port) = try startHTTP()
@@ -117,11 +112,11 @@ final class EmbeddingTests: XCTestCase {
         server.waitForReady(1)
         let client = try EchoClient(port: port)
         try client.send("GET /square/12 HTTP/1.1\r\nHost: x\r\n\r\n")
-        let reply = try client.receiveResponse()
+        let reply = try client.readResponse()
         XCTAssertTrue(reply.head.hasPrefix("HTTP/1.1 200"), reply.head)
-        XCTAssertEqual(reply.body, "144\n")
+        XCTAssertEqual(reply.text, "144\n")
         try client.send("GET /square/99999999999 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        XCTAssertTrue(try client.receiveResponse().head.hasPrefix("HTTP/1.1 400"))
+        XCTAssertTrue(try client.readResponse().head.hasPrefix("HTTP/1.1 400"))
         let worker = try XCTUnwrap(server.workerPIDs.first)
         XCTAssertEqual(ServerProcess.threadCount(worker), 3, "the loop thread and the pool's two")
     }
@@ -140,9 +135,9 @@ final class EmbeddingTests: XCTestCase {
         func threadsAfterTwoSquares() throws -> Int {
             let client = try EchoClient(port: port)
             try client.send("GET /square/12 HTTP/1.1\r\nHost: x\r\n\r\n")
-            XCTAssertEqual(try client.receiveResponse().body, "144\n")
+            XCTAssertEqual(try client.readResponse().text, "144\n")
             try client.send("GET /square/99999999999 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            XCTAssertTrue(try client.receiveResponse().head.hasPrefix("HTTP/1.1 400"))
+            XCTAssertTrue(try client.readResponse().head.hasPrefix("HTTP/1.1 400"))
             return ServerProcess.threadCount(try XCTUnwrap(server.workerPIDs.first))
         }
         XCTAssertEqual(try threadsAfterTwoSquares(), 2, "square-threads = 1: the loop thread and the pool's one")
@@ -169,9 +164,9 @@ final class EmbeddingTests: XCTestCase {
         server.waitForReady(1)
         let client = try EchoClient(port: port)
         try client.send("GET /square/12 HTTP/1.1\r\nHost: x\r\n\r\n")
-        XCTAssertEqual(try client.receiveResponse().body, "144\n")
+        XCTAssertEqual(try client.readResponse().text, "144\n")
         try client.send("GET /square/99999999999 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        XCTAssertTrue(try client.receiveResponse().head.hasPrefix("HTTP/1.1 400"))
+        XCTAssertTrue(try client.readResponse().head.hasPrefix("HTTP/1.1 400"))
         let worker = try XCTUnwrap(server.workerPIDs.first)
         XCTAssertEqual(ServerProcess.threadCount(worker), 2, "the loop thread and the pool's one")
     }
@@ -179,11 +174,7 @@ final class EmbeddingTests: XCTestCase {
 
 /// `--access-log` and `--forwarded-allow-ips`, and USR1 reopening the log (logrotate).
 final class AccessLogTests: XCTestCase {
-    func request(_ port: UInt16, _ raw: String) throws {
-        let client = try EchoClient(port: port)
-        try client.send(raw)
-        _ = try client.receiveAll()
-    }
+    func request(_ port: UInt16, _ raw: String) throws { _ = try HTTPTestClient.exchange(port: port, raw) }
 
     func testLinesNameTheRealClientAndSurviveRotation() throws {
         let directory = ServerProcess.temporaryDirectory()

@@ -91,7 +91,7 @@ final class HardeningTests: XCTestCase {
                     guard let client = try? EchoClient(port: port, timeout: 10) else { usleep(10_000); continue }
                     do {
                         try client.send("POST /hello/x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
-                        let (head, _) = try client.receiveResponse()
+                        let head = try client.readResponse().head
                         guard head.hasPrefix("HTTP/1.1 ") else { throw EchoClient.Failure(description: head) }
                         tally.succeeded()
                     } catch {
@@ -157,7 +157,7 @@ final class HardeningTests: XCTestCase {
                 answer = (try? slow.receive(200)) ?? ""
                 break
             }
-            XCTAssertEqual(try httpGet(port: port, "/hello/fresh").body, "Hello, fresh", "a fresh client is served while the slow one trickles")
+            XCTAssertEqual(try HTTPTestClient.get(port: port, "/hello/fresh").text, "Hello, fresh", "a fresh client is served while the slow one trickles")
         }
         XCTAssertTrue(answer.hasPrefix("HTTP/1.1 408 "), "the slow head gets 408 at its deadline; got \(answer.debugDescription) after \(lines) lines")
         XCTAssertLessThan(lines, 30, "the deadline did not move with each header line")
@@ -182,7 +182,7 @@ final class HardeningTests: XCTestCase {
         for (declared, status) in [(4096, 503), (1_000_000, 503), (2_000_000, 413)] {
             let client = try EchoClient(port: port, timeout: 5)
             try client.send("PUT /files/refused HTTP/1.1\r\nHost: x\r\nContent-Length: \(declared)\r\n\r\nabc")
-            let (head, _) = try client.receiveResponse()
+            let head = try client.readResponse().head
             XCTAssertTrue(head.hasPrefix("HTTP/1.1 \(status) "), "declared \(declared): \(head)")
             XCTAssertTrue(head.lowercased().contains("connection: close"), head)
             XCTAssertTrue(client.isClosedByPeer(), "the refused connection is closed, not held for its body")
@@ -202,7 +202,7 @@ final class HardeningTests: XCTestCase {
         server.waitForReady(1)
         let client = try EchoClient(port: port, timeout: 15)
         try client.send("PUT /files/stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n" + String(repeating: "x", count: 20_000))
-        let (head, _) = try client.receiveResponse()
+        let head = try client.readResponse().head
         XCTAssertTrue(head.hasPrefix("HTTP/1.1 408 "), head)
         XCTAssertTrue(client.isClosedByPeer())
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? ["?"]).isEmpty },
@@ -218,7 +218,7 @@ final class HardeningTests: XCTestCase {
         for (target, status) in [("/", 405), ("/hello/x", 405), ("/nowhere", 404)] {
             let client = try EchoClient(port: port, timeout: 5)
             try client.send("POST \(target) HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n")
-            let (head, _) = try client.receiveResponse()
+            let head = try client.readResponse().head
             XCTAssertTrue(head.hasPrefix("HTTP/1.1 \(status) "), "\(target): \(head)")
             XCTAssertTrue(head.lowercased().contains("connection: close"), head)
             XCTAssertTrue(client.isClosedByPeer())
@@ -226,11 +226,11 @@ final class HardeningTests: XCTestCase {
         // A body that arrived with the head is dropped without waiting, and the connection stays.
         let client = try EchoClient(port: port, timeout: 5)
         try client.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody")
-        let (head, _) = try client.receiveResponse()
+        let head = try client.readResponse().head
         XCTAssertTrue(head.hasPrefix("HTTP/1.1 405 "), head)
         XCTAssertFalse(head.lowercased().contains("connection: close"), head)
         try client.send("GET /hello/again HTTP/1.1\r\nHost: x\r\n\r\n")
-        XCTAssertEqual(try client.receiveResponse().body, "Hello, again")
+        XCTAssertEqual(try client.readResponse().text, "Hello, again")
     }
 
     /// RFC 9112 §2.3: HTTP/1.2 is served as the highest 1.x we implement; only 2.x and up get 505.
@@ -240,13 +240,13 @@ final class HardeningTests: XCTestCase {
         server.waitForReady(1)
         let client = try EchoClient(port: port, timeout: 5)
         try client.send("GET /hello/one HTTP/1.2\r\nHost: x\r\n\r\nGET /hello/two HTTP/1.2\r\nHost: x\r\n\r\n")
-        let first = try client.receiveResponse()
+        let first = try client.readResponse()
         XCTAssertTrue(first.head.hasPrefix("HTTP/1.1 200 "), first.head)
-        XCTAssertEqual(first.body, "Hello, one")
-        XCTAssertEqual(try client.receiveResponse().body, "Hello, two", "kept alive, as 1.1 is")
+        XCTAssertEqual(first.text, "Hello, one")
+        XCTAssertEqual(try client.readResponse().text, "Hello, two", "kept alive, as 1.1 is")
         let two = try EchoClient(port: port, timeout: 5)
         try two.send("GET / HTTP/2.0\r\nHost: x\r\n\r\n")
-        XCTAssertTrue(try two.receiveResponse().head.hasPrefix("HTTP/1.1 505 "))
+        XCTAssertTrue(try two.readResponse().head.hasPrefix("HTTP/1.1 505 "))
     }
 }
 

@@ -2,20 +2,6 @@ import Foundation
 import Glibc
 import XCTest
 
-/// One `GET` with `Connection: close`: the status code and the body.
-func httpGet(_ client: EchoClient, _ target: String) throws -> (status: Int, body: String) {
-    try client.send("GET \(target) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    let text = String(decoding: try client.receiveAll(), as: UTF8.self)
-    guard let end = text.range(of: "\r\n\r\n"), let status = Int(text.split(separator: " ").dropFirst().first ?? "") else {
-        throw EchoClient.Failure(description: "not an HTTP response: \(text.prefix(200))")
-    }
-    return (status, String(text[end.upperBound...]))
-}
-
-func httpGet(port: UInt16, _ target: String) throws -> (status: Int, body: String) {
-    try httpGet(try EchoClient(port: port), target)
-}
-
 /// Runs the `supervisor` command line (status, reload, stop, scale) and captures what it says.
 func runCommand(_ arguments: [String], timeout: TimeInterval = 60) throws -> (code: Int32, output: String, error: String) {
     let process = Foundation.Process()
@@ -45,9 +31,9 @@ final class RequestStream: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             while !lock.withLock({ stopped }) {
                 do {
-                    let (status, body) = try httpGet(port: port, target)
+                    let response = try HTTPTestClient.get(port: port, target)
                     lock.withLock {
-                        if status == 200 && body == expected { succeeded += 1 } else { failures.append("\(status) \(body)") }
+                        if response.status == 200 && response.text == expected { succeeded += 1 } else { failures.append("\(response.status) \(response.text)") }
                     }
                 } catch {
                     lock.withLock { failures.append(String(describing: error)) }

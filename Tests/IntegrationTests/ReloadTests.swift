@@ -18,7 +18,7 @@ final class ReloadTests: XCTestCase {
         defer { server.stop() }
         let port = server.port()
         server.waitForLog("msg=\"generation ready\"", "generation=1", "cause=start")
-        XCTAssertEqual(try httpGet(port: port, "/hello/one").body, "Hello, one")
+        XCTAssertEqual(try HTTPTestClient.get(port: port, "/hello/one").text, "Hello, one")
 
         // A second worker, a new address and a new setting, all in one reload, under traffic.
         let stream = RequestStream(port: port)
@@ -28,15 +28,15 @@ final class ReloadTests: XCTestCase {
         XCTAssertFalse(settled.isEmpty)
         server.waitForLog("msg=\"worker exited\"", "generation=1", "reason=retired")
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { server.workerPIDs.count == 2 }, "two workers of generation 2 once the old one is gone")
-        XCTAssertEqual(try httpGet(try EchoClient(unixPath: unixPath), "/hello/unix").body, "Hello, unix")
-        XCTAssertEqual(try httpGet(port: port, "/hello/tcp").body, "Hello, tcp", "the kept address is the same socket")
+        XCTAssertEqual(try HTTPTestClient.get(try EchoClient(unixPath: unixPath), "/hello/unix").text, "Hello, unix")
+        XCTAssertEqual(try HTTPTestClient.get(port: port, "/hello/tcp").text, "Hello, tcp", "the kept address is the same socket")
 
         // A typo: refused with file:line, the running generation stays and keeps serving.
         try write("workers = 3\nbind = 127.0.0.1:0\nwokers = 3\n", to: config)
         server.signal(SIGHUP)
         let refusal = server.waitForLog("msg=\"reload rejected: the configuration is invalid; the running one stays in force\"")
         XCTAssertTrue(refusal.first?.contains("\(config):3: unknown key 'wokers'") ?? false, refusal.first ?? "")
-        XCTAssertEqual(try httpGet(port: port, "/hello/still").body, "Hello, still")
+        XCTAssertEqual(try HTTPTestClient.get(port: port, "/hello/still").text, "Hello, still")
         XCTAssertTrue(server.lines(containing: "generation=3").isEmpty, "no new generation for a refused file")
 
         // The unix address removed: no longer listening there, its file gone; TCP untouched.
@@ -68,7 +68,7 @@ final class ReloadTests: XCTestCase {
         server.signal(SIGHUP)
         let lines = server.waitForLog("msg=\"reload rejected: cannot listen on a new address")
         XCTAssertTrue(lines.first?.contains("EADDRINUSE") ?? false, lines.first ?? "")
-        XCTAssertEqual(try httpGet(port: port, "/hello/x").body, "Hello, x")
+        XCTAssertEqual(try HTTPTestClient.get(port: port, "/hello/x").text, "Hello, x")
         XCTAssertTrue(server.lines(containing: "generation=2").isEmpty)
         XCTAssertEqual(server.workerPIDs.count, 1)
     }
@@ -109,9 +109,9 @@ final class ReloadTests: XCTestCase {
         // on until its successor is ready, so how many each one takes depends on the machine's load.
         var index = 0
         while server.lines(containing: "msg=\"recycling worker\"").count < 3 && index < 5000 {
-            let (status, body) = try httpGet(port: port, "/hello/\(index)")
-            XCTAssertEqual(status, 200)
-            XCTAssertEqual(body, "Hello, \(index)")
+            let response = try HTTPTestClient.get(port: port, "/hello/\(index)")
+            XCTAssertEqual(response.status, 200)
+            XCTAssertEqual(response.text, "Hello, \(index)")
             index += 1
         }
         let recycled = server.waitForLog("msg=\"recycling worker\"", "reason=max-requests", count: 3)

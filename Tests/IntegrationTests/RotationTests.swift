@@ -6,7 +6,7 @@ import XCTest
 /// (`supervisor drain|undrain`): `/healthz` answers 503 while every other request is served.
 final class RotationTests: XCTestCase {
     /// The health check's status through a fresh connection (a new connection may reach any worker).
-    private func health(_ port: UInt16, _ path: String = "/healthz") -> Int? { try? httpGet(port: port, path).status }
+    private func health(_ port: UInt16, _ path: String = "/healthz") -> Int? { try? HTTPTestClient.get(port: port, path).status }
 
     /// Asks `count` fresh connections, so that every worker of a shared listener is likely asked.
     private func healthStatuses(_ port: UInt16, count: Int = 20) -> Set<Int> {
@@ -21,9 +21,9 @@ final class RotationTests: XCTestCase {
         server.signal(SIGTERM)
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { self.healthStatuses(port, count: 4) == [503] })
         // Out of rotation, but serving: the load balancer's requests in flight still succeed.
-        let served = try httpGet(port: port, "/hello/still")
+        let served = try HTTPTestClient.get(port: port, "/hello/still")
         XCTAssertEqual(served.status, 200)
-        XCTAssertEqual(served.body, "Hello, still")
+        XCTAssertEqual(served.text, "Hello, still")
         XCTAssertEqual(health(port, "/livez"), 200, "liveness stays green: an orchestrator must not kill a server for leaving rotation")
         server.waitForLog("msg=\"shutting down: out of rotation first\"", "signal=TERM", "delay_s=1.5")
         XCTAssertEqual(server.waitForExit()?.code, 0)
@@ -50,30 +50,29 @@ final class RotationTests: XCTestCase {
         let pidfile = directory + "/supervisor.pid"
         let server = try ServerProcess(["start", "--workers", "2", "--bind", "127.0.0.1:0", "--pidfile", pidfile, "--health-interval", "0"])
         let port = server.port()
-        server.waitForLog("msg=\"generation ready\"")
+        SupervisorStatus.wait(pidfile: pidfile, "the first generation ready") { $0.generationReady != nil }
         XCTAssertEqual(healthStatuses(port), [200])
 
         let drained = try runCommand(["drain", "--pidfile", pidfile])
         XCTAssertEqual(drained.code, 0, drained.error)
         XCTAssertTrue(drained.output.contains("out of rotation"), drained.output)
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { self.healthStatuses(port) == [503] }, "every worker fails its health check")
-        XCTAssertEqual(try httpGet(port: port, "/hello/x").status, 200, "and still serves")
-        let status = try runCommand(["status", "--json", "--pidfile", pidfile])
-        XCTAssertTrue(status.output.contains("\"in_rotation\":false"), status.output)
+        XCTAssertEqual(try HTTPTestClient.get(port: port, "/hello/x").status, 200, "and still serves")
+        XCTAssertEqual(try SupervisorStatus.read(pidfile: pidfile).master.inRotation, false)
         XCTAssertTrue(try runCommand(["status", "--pidfile", pidfile]).output.contains("serving (out of rotation)"))
         XCTAssertTrue(try runCommand(["drain", "--pidfile", pidfile]).output.contains("already out of rotation"))
 
         // A worker started meanwhile starts out of rotation too.
         let before = Set(server.workerPIDs)
         XCTAssertEqual(try runCommand(["scale", "+1", "--pidfile", pidfile]).code, 0)
-        server.waitForReady(3)
+        SupervisorStatus.wait(pidfile: pidfile, "3 workers ready") { $0.ready.count == 3 }
         XCTAssertEqual(Set(server.workerPIDs).subtracting(before).count, 1)
         XCTAssertEqual(healthStatuses(port, count: 30), [503])
 
         let undrained = try runCommand(["undrain", "--pidfile", pidfile])
         XCTAssertEqual(undrained.code, 0, undrained.error)
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { self.healthStatuses(port, count: 30) == [200] })
-        XCTAssertTrue(try runCommand(["status", "--json", "--pidfile", pidfile]).output.contains("\"in_rotation\":true"))
+        XCTAssertEqual(try SupervisorStatus.read(pidfile: pidfile).master.inRotation, true)
         server.stop()
     }
 
@@ -83,15 +82,16 @@ final class RotationTests: XCTestCase {
         let pidfile = directory + "/supervisor.pid"
         let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--pidfile", pidfile, "--health-interval", "0"])
         let port = server.port()
-        server.waitForLog("msg=\"generation ready\"")
+        SupervisorStatus.wait(pidfile: pidfile, "the first generation ready") { $0.generationReady != nil }
         XCTAssertEqual(try runCommand(["drain", "--pidfile", pidfile]).code, 0)
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { self.health(port) == 503 })
         server.signal(SIGUSR2)
-        server.waitForLog("msg=\"binary upgrade complete\"")
-        let newPID = try String(contentsOfFile: pidfile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        XCTAssertNotEqual(newPID, "\(server.pid)")
+        let upgraded = SupervisorStatus.wait(pidfile: pidfile, "a new master serving") {
+            $0.master.pid != Int(server.pid) && $0.generationReady != nil
+        }
+        let newPID = "\(upgraded?.master.pid ?? 0)"
         XCTAssertEqual(healthStatuses(port), [503], "the new master's workers start out of rotation")
-        XCTAssertTrue(try runCommand(["status", "--pidfile", pidfile]).output.contains("(out of rotation)"))
+        XCTAssertEqual(upgraded?.master.inRotation, false)
         XCTAssertEqual(try runCommand(["undrain", "--pidfile", pidfile]).code, 0)
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { self.healthStatuses(port) == [200] })
         if let pid = pid_t(newPID) { kill(pid, SIGTERM) }

@@ -38,16 +38,10 @@ final class StaticFileTests: XCTestCase {
         server = nil
     }
 
-    /// One request with `Connection: close`; returns the head (as text) and the body (as bytes).
+    /// One request with `Connection: close`; the head (as text) and the body (as bytes).
     func get(_ target: String, _ headers: [String] = [], method: String = "GET") throws -> (head: String, body: [UInt8]) {
-        let client = try EchoClient(port: port, timeout: 30)
-        try client.send("\(method) \(target) HTTP/1.1\r\nHost: x\r\n" + headers.map { $0 + "\r\n" }.joined() + "Connection: close\r\n\r\n")
-        let raw = try client.receiveAll()
-        let separator: [UInt8] = [13, 10, 13, 10]
-        guard let end = (0..<max(0, raw.count - 3)).first(where: { Array(raw[$0..<$0 + 4]) == separator }) else {
-            throw EchoClient.Failure(description: "no complete head in \(raw.count) bytes")
-        }
-        return (String(decoding: raw[..<end], as: UTF8.self), Array(raw[(end + 4)...]))
+        let response = try HTTPTestClient.get(port: port, target, headers: headers, method: method, timeout: 30)
+        return (response.head, response.body)
     }
 
     /// What the worker's descriptors for files of the folder point at (`…/big.bin`, `…/big.bin (deleted)`).
@@ -57,9 +51,7 @@ final class StaticFileTests: XCTestCase {
             .filter { $0.contains("/big.bin") }.sorted()
     }
 
-    func header(_ name: String, in head: String) -> String? {
-        head.split(separator: "\r\n").first { $0.lowercased().hasPrefix(name.lowercased() + ": ") }.map { String($0.dropFirst(name.count + 2)) }
-    }
+    func header(_ name: String, in head: String) -> String? { HTTPResponse.header(name, in: head) }
 
     func testTheBigFileArrivesIntactAndHeadHasNoBody() throws {
         let (head, body) = try get("/files/big.bin")
@@ -112,7 +104,8 @@ final class StaticFileTests: XCTestCase {
         }
         sender.start()
         for index in 0..<400 {
-            let (head, body) = try client.receiveResponse()
+            let response = try client.readResponse()
+            let (head, body) = (response.head, response.text)
             XCTAssertTrue(head.hasPrefix("HTTP/1.1 200"), "response \(index): \(head)")
             if body != medium { return XCTFail("response \(index) body differs (\(body.utf8.count) bytes)") }
         }
@@ -213,9 +206,9 @@ final class StaticFileTests: XCTestCase {
         let server = try XCTUnwrap(self.server)
         let keepAlive = try EchoClient(port: port, timeout: 30)
         try keepAlive.send("GET /files/a%20%3Cb%3E%26.txt HTTP/1.1\r\nHost: x\r\n\r\n")
-        let first = try keepAlive.receiveResponse()
+        let first = try keepAlive.readResponse()
         XCTAssertTrue(first.head.hasPrefix("HTTP/1.1 200") && !first.head.contains("Connection: close"), first.head)
-        XCTAssertEqual(first.body, "small\n")
+        XCTAssertEqual(first.text, "small\n")
 
         let download = try EchoClient(port: port, timeout: 30)
         try download.send("GET /files/big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

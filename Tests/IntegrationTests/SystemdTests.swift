@@ -45,7 +45,7 @@ final class SystemdTests: XCTestCase {
         XCTAssertEqual(lines.count, 1)
         XCTAssertTrue(lines.first?.contains("addr=127.0.0.1:\(listener.port) inherited=yes") ?? false, lines.first ?? "")
         server.waitForReady(2)
-        XCTAssertEqual(try httpGet(port: listener.port, "/hello/activated").body, "Hello, activated")
+        XCTAssertEqual(try HTTPTestClient.get(port: listener.port, "/hello/activated").text, "Hello, activated")
         server.signal(SIGTERM)
         XCTAssertEqual(server.waitForExit()?.code, 0)
     }

@@ -71,7 +71,7 @@ final class UpgradeTests: XCTestCase {
         let failed = server.waitForLog("msg=\"binary upgrade failed: the new master exited; still serving\"")
         XCTAssertTrue(failed.first?.contains("status=exit:1") ?? false, failed.first ?? "")
         server.waitForLog("msg=\"pidfile reclaimed from the failed new master\"")
-        XCTAssertEqual(try httpGet(port: port, "/hello/old").body, "Hello, old")
+        XCTAssertEqual(try HTTPTestClient.get(port: port, "/hello/old").text, "Hello, old")
         XCTAssertEqual(try String(contentsOfFile: pidfile, encoding: .utf8), "\(server.pid)\n")
         let status = try runCommand(["status", "--pidfile", pidfile])
         XCTAssertTrue(status.output.hasPrefix("master  pid \(server.pid) "), "the control socket is the old master's again: \(status.output)\(status.error)")
@@ -85,7 +85,7 @@ final class UpgradeTests: XCTestCase {
         let hung = server.loggedPIDs("msg=\"binary upgrade started\"", field: " new_pid=").last ?? 0
         server.signal(SIGUSR2)
         server.waitForLog("msg=\"binary upgrade refused: one is already under way\"", "new_pid=\(hung)")
-        XCTAssertEqual(try httpGet(port: port, "/hello/still").body, "Hello, still")
+        XCTAssertEqual(try HTTPTestClient.get(port: port, "/hello/still").text, "Hello, still")
         // Stopping the old master stops the half-started new one too.
         server.signal(SIGTERM)
         server.waitForLog("msg=\"binary upgrade cancelled\"", "new_pid=\(hung)", "reason=\"shutting down\"")
@@ -101,14 +101,24 @@ final class UpgradeTests: XCTestCase {
         let binary = try copyOfBinary(in: directory)
         let pidfile = directory + "/supervisor.pid"
         let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0",
-                                        "--pidfile", pidfile, "--shutdown-delay", "3s"],
+                                        "--pidfile", pidfile, "--shutdown-delay", "5s"],
                                        binaryPath: binary)
         defer { server.stop() }
         server.waitForReady(1)
+        // The release on disk waits for a gate before it becomes the real binary (same pid: `exec`),
+        // so the stop surely arrives while the upgrade is under way.
+        let real = directory + "/supervisor.real"
+        let gate = directory + "/gate"
+        try FileManager.default.moveItem(atPath: binary, toPath: real)
+        try "#!/bin/sh\nwhile [ ! -e \(gate) ]; do sleep 0.05; done\nexec \(real) \"$@\"\n"
+            .write(toFile: binary, atomically: true, encoding: .utf8)
+        chmod(binary, 0o755)
         server.signal(SIGUSR2)
         server.waitForLog("msg=\"binary upgrade started\"")
         let newPID = server.loggedPIDs("msg=\"binary upgrade started\"", field: " new_pid=").first ?? 0
         server.signal(SIGTERM)
+        server.waitForLog("msg=\"shutting down: out of rotation first\"")
+        FileManager.default.createFile(atPath: gate, contents: nil)
         server.waitForLog("msg=\"binary upgrade cancelled\"", "new_pid=\(newPID)", "reason=\"shutting down\"")
         XCTAssertEqual(server.waitForExit()?.code, 0, "the old master drains and exits cleanly")
         XCTAssertEqual(server.lines(containing: "msg=\"binary upgrade complete\""), [], "the new master never took over")

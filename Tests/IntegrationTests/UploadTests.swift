@@ -24,10 +24,7 @@ final class UploadTests: XCTestCase {
     }
 
     func request(_ raw: [UInt8]) throws -> String {
-        let client = try EchoClient(port: port, timeout: 30)
-        var bytes = raw
-        try client.send(bytes: &bytes)
-        return String(decoding: try client.receiveAll(), as: UTF8.self)
+        String(decoding: try HTTPTestClient.exchange(port: port, raw, timeout: 30), as: UTF8.self)
     }
 
     func put(_ name: String, _ body: [UInt8], headers: String = "") throws -> String {
@@ -126,7 +123,7 @@ final class UploadTests: XCTestCase {
         func download() throws -> String {
             let client = try EchoClient(port: port)
             try client.send("GET /files/note.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            return try client.receiveResponse().body
+            return try client.readResponse().text
         }
         XCTAssertTrue(try put("note.txt", Array("first".utf8)).hasPrefix("HTTP/1.1 201"))
         XCTAssertEqual(try download(), "first")

@@ -45,13 +45,13 @@ final class WorkerConnectionsTests: XCTestCase {
         let server = try ServerProcess(["start", "--app", "echo", "--workers", "1", "--bind", "127.0.0.1:0", "--pidfile", pidfile,
                                         "--worker-connections", "1000", "--health-interval", "0"])
         let port = server.port()
-        server.waitForLog("msg=\"generation ready\"")
+        SupervisorStatus.wait(pidfile: pidfile, "the first generation ready") { $0.generationReady != nil }
         let client = try EchoClient(port: port)
         XCTAssertEqual(try client.echo("x\n"), "x\n")
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) {
             ((try? runCommand(["status", "--pidfile", pidfile]))?.output ?? "").contains(" 1/1000 ")
         })
-        XCTAssertTrue(try runCommand(["status", "--json", "--pidfile", pidfile]).output.contains("\"connection_limit\":1000"))
+        XCTAssertEqual(try SupervisorStatus.read(pidfile: pidfile).master.connectionLimit, 1000)
         withExtendedLifetime(client) {}
     }
 }

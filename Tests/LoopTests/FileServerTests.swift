@@ -48,7 +48,7 @@ final class FileServerTests: XCTestCase {
         try bytes.withUnsafeBytes { try descriptor.writeAll($0) }
     }
 
-    func get(_ served: HTTPHarness.Served, _ target: String, _ fields: [String] = [], method: String = "GET") throws -> HTTPReply {
+    func get(_ served: HTTPHarness.Served, _ target: String, _ fields: [String] = [], method: String = "GET") throws -> HTTPResponse {
         try served.client.exchange("\(method) \(target) HTTP/1.1\r\nHost: x\r\n" + fields.map { $0 + "\r\n" }.joined() + "\r\n",
                                    bodyless: method == "HEAD")
     }
@@ -59,17 +59,17 @@ final class FileServerTests: XCTestCase {
         let served = try http.connect()
         let smallReply = try get(served, "/files/small.txt")
         XCTAssertEqual(smallReply.status, 200)
-        XCTAssertEqual(smallReply.field("Content-Length"), "\(small.count)")
-        XCTAssertEqual(smallReply.field("Content-Type"), "text/plain; charset=utf-8")
+        XCTAssertEqual(smallReply.header("Content-Length"), "\(small.count)")
+        XCTAssertEqual(smallReply.header("Content-Type"), "text/plain; charset=utf-8")
         XCTAssertEqual(smallReply.body, small)
         let bigReply = try get(served, "/files/big.bin")
         XCTAssertEqual(bigReply.status, 200)
-        XCTAssertEqual(bigReply.field("Content-Length"), "\(big.count)")
-        XCTAssertEqual(bigReply.field("Content-Type"), "application/octet-stream")
+        XCTAssertEqual(bigReply.header("Content-Length"), "\(big.count)")
+        XCTAssertEqual(bigReply.header("Content-Type"), "application/octet-stream")
         XCTAssertTrue(bigReply.body == big, "the 300 KB body differs from the file")
         let headReply = try get(served, "/files/big.bin", method: "HEAD")
         XCTAssertEqual(headReply.status, 200)
-        XCTAssertEqual(headReply.field("Content-Length"), "\(big.count)")
+        XCTAssertEqual(headReply.header("Content-Length"), "\(big.count)")
         try testLoop.settle()
         XCTAssertEqual(served.client.unread, "", "no body after HEAD's head")
         try http.finish(served)
@@ -81,16 +81,16 @@ final class FileServerTests: XCTestCase {
         let served = try http.connect()
         let middle = try get(served, "/files/big.bin", ["Range: bytes=1000-1999"])
         XCTAssertEqual(middle.status, 206)
-        XCTAssertEqual(middle.field("Content-Range"), "bytes 1000-1999/\(big.count)")
-        XCTAssertEqual(middle.field("Content-Length"), "1000")
+        XCTAssertEqual(middle.header("Content-Range"), "bytes 1000-1999/\(big.count)")
+        XCTAssertEqual(middle.header("Content-Length"), "1000")
         XCTAssertTrue(middle.body == Array(big[1000...1999]))
         let suffix = try get(served, "/files/small.txt", ["Range: bytes=-5"])
         XCTAssertEqual(suffix.status, 206)
-        XCTAssertEqual(suffix.field("Content-Range"), "bytes \(small.count - 5)-\(small.count - 1)/\(small.count)")
+        XCTAssertEqual(suffix.header("Content-Range"), "bytes \(small.count - 5)-\(small.count - 1)/\(small.count)")
         XCTAssertEqual(suffix.body, Array(small.suffix(5)))
         let past = try get(served, "/files/big.bin", ["Range: bytes=\(big.count)-"])
         XCTAssertEqual(past.status, 416)
-        XCTAssertEqual(past.field("Content-Range"), "bytes */\(big.count)")
+        XCTAssertEqual(past.header("Content-Range"), "bytes */\(big.count)")
         try http.finish(served)
     }
 
@@ -99,11 +99,11 @@ final class FileServerTests: XCTestCase {
     func testConditionalRequestsGet304OnlyWhenCurrent() throws {
         let served = try http.connect()
         let first = try get(served, "/files/big.bin")
-        let etag = try XCTUnwrap(first.field("ETag"))
-        let lastModified = try XCTUnwrap(first.field("Last-Modified"))
+        let etag = try XCTUnwrap(first.header("ETag"))
+        let lastModified = try XCTUnwrap(first.header("Last-Modified"))
         let tagged = try get(served, "/files/big.bin", ["If-None-Match: \(etag)"])
         XCTAssertEqual(tagged.status, 304)
-        XCTAssertEqual(tagged.field("ETag"), etag)
+        XCTAssertEqual(tagged.header("ETag"), etag)
         let dated = try get(served, "/files/big.bin", ["If-Modified-Since: \(lastModified)"])
         XCTAssertEqual(dated.status, 304)
         try testLoop.settle()

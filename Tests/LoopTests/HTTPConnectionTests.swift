@@ -60,7 +60,7 @@ final class HTTPConnectionTests: XCTestCase {
         let replies = try [served.client.next(), served.client.next(), served.client.next(bodyless: true), served.client.next()]
         XCTAssertEqual(replies.map(\.status), [200, 200, 200, 200])
         XCTAssertEqual(replies.map(\.text), ["later", "body!", "", "Hello, four"])
-        XCTAssertEqual(replies[2].field("Content-Length"), "12", "HEAD: the length of the GET's body, without the body")
+        XCTAssertEqual(replies[2].header("Content-Length"), "12", "HEAD: the length of the GET's body, without the body")
         XCTAssertEqual(replies.map(\.closes), [false, false, false, true])
         XCTAssertEqual(try served.client.rest().count, 0, "closed after the request that asked, nothing more")
         XCTAssertTrue(served.client.peer.sawEndOfStream)

@@ -1,4 +1,5 @@
 import Posix
+import TestSupport
 import XCTest
 
 @testable import EventLoop
@@ -14,18 +15,6 @@ final class TimerHeapTests: XCTestCase {
     /// The test process's one loop (`EventLoop.boot()` may run once per process; `LoopTests`
     /// share it). Only created and touched on the test's thread, never run here.
     static let loop: EventLoop? = EventLoop.installed ?? (try? EventLoop.boot())
-
-    /// SplitMix64: a fixed seed, so a failure can be replayed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     func testEmptyHeap() {
         var heap = TimerHeap()

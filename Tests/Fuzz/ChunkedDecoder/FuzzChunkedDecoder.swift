@@ -172,7 +172,7 @@ private let tight = RequestParser.Limits(maxBodyLength: 64, maxChunkLineLength: 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzChunkedDecoder(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size)
-    var random = FuzzRandom(state: fuzzSeed(input))
+    var random = SeededGenerator(state: fuzzSeed(input))
     for limits in [RequestParser.Limits(), tight] {
         let whole = decode(input, cuts: [], limits: limits)
         let expected = reference(input, limits: limits)

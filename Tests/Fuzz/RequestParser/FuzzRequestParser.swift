@@ -119,7 +119,7 @@ private let tight = RequestParser.Limits(maxRequestLineLength: 40, maxHeaderBloc
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRequestParser(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size)
-    var random = FuzzRandom(state: fuzzSeed(input))
+    var random = SeededGenerator(state: fuzzSeed(input))
     for limits in [RequestParser.Limits(), tight] {
         let whole = run(input, cuts: [], limits: limits)
         let cuts = fuzzCuts(input.count, maximum: 8, &random)

@@ -19,20 +19,10 @@ func fuzzSeed(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     return hash
 }
 
-/// SplitMix64.
-struct FuzzRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+// SeededGenerator (SplitMix64) is Tests/TestSupport/SeededGenerator.swift, compiled in by scripts/fuzz.
 
 /// Up to `maximum` distinct cut offsets strictly inside `0..<count`, increasing.
-func fuzzCuts(_ count: Int, maximum: Int, _ random: inout FuzzRandom) -> [Int] {
+func fuzzCuts(_ count: Int, maximum: Int, _ random: inout SeededGenerator) -> [Int] {
     guard count > 1 else { return [] }
     let wanted = Int.random(in: 1...maximum, using: &random)
     return Array(Set((0..<wanted).map { _ in Int.random(in: 1..<count, using: &random) })).sorted()
