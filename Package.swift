@@ -1,7 +1,23 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Module dependencies run one way: Posix ← EventLoop ← WorkerRuntime/Echo, and Posix ← Supervisor.
+// The modules, each depending only on modules above it (DESIGN.md, "Modules", says what each holds):
+//
+//   CLinux         the C shim: macros, GNU-only calls, the runtime's executor hooks, socket filters
+//   Posix          the one syscall funnel and SystemError; no other module makes a system call
+//   Logging        logfmt/JSON lines, the log file            (Posix)
+//   Settings       options, config file, control commands    (Posix)
+//   Channel        master↔worker messages, launch records    (Posix)
+//   Supervisor     the master                                (Posix, Channel, Settings, Logging)
+//   EventLoop      the worker's reactor and executor         (Posix, CLinux)
+//   HTTP           the HTTP/1.1 parser                       (nothing)
+//   Echo           the line-echo service                     (EventLoop)
+//   HTTPServer     HTTP connections, router, responses       (HTTP, EventLoop, Logging)
+//   WebApp         the built-in web app                      (HTTPServer)
+//   WorkerRuntime  a worker from fork to exit                (EventLoop, Channel, Settings, Logging)
+//   SupervisorKit  command line, built-in apps, embedding    (all of the above)
+//   supervisor-cli the executable                            (SupervisorKit)
+//
 // Supervisor (the master) must never depend on EventLoop: the compiler then keeps the async runtime,
 // and any thread it might start, out of the process that forks.
 //

@@ -66,6 +66,11 @@ long long clinux_atomic_load(const long long *address) { return __atomic_load_n(
 void clinux_atomic_store(long long *address, long long value) { __atomic_store_n(address, value, __ATOMIC_SEQ_CST); }
 
 // The Swift runtime's global-executor hooks (swift/Runtime/Concurrency.h, ConcurrencyHooks.def).
+// These are private runtime variables, not API. Checked against Swift 6.3.1 (the toolchain this
+// package is built and tested with; the hook names and signatures are those of the 6.x runtime).
+// If a toolchain renames or changes them, the link fails (a name) or the one-thread assertions
+// fail (a signature): the worker thread counts in IntegrationTests/HTTPServingTests and
+// `LoopExecutor.checkIsolated` are the alarm. Check them again on every toolchain upgrade.
 typedef struct SwiftJob SwiftJob;
 typedef __attribute__((swiftcall)) void (*clinux_enqueue_original)(SwiftJob *job);
 typedef __attribute__((swiftcall)) void (*clinux_enqueue_delay_original)(unsigned long long delay, SwiftJob *job);
