@@ -37,13 +37,19 @@ public final class EventLoop: @unchecked Sendable {
     /// Internal, not private: a test drives `turn` itself, with this set (`Tests/LoopTests`).
     @exclusivity(unchecked) var running = false
     /// Set when the worker starts draining; idle reads then end instead of waiting.
-    @exclusivity(unchecked) public private(set) var isDraining = false
+    public var isDraining: Bool { draining }
+    @exclusivity(unchecked) private var draining = false
     /// The server is out of its load balancer's rotation (`--shutdown-delay`, `supervisor drain`):
     /// health checks answer 503 while every other request is still served.
     public var isOutOfRotation = false
     /// The monotonic time at the start of this loop turn; cheaper than a clock read per use.
     /// (Set by a test too, when it starts driving the loop again after a pause.)
-    @exclusivity(unchecked) public internal(set) var now: UInt64 = Instant.now.nanoseconds
+    public var now: UInt64 { turnStarted }
+    @exclusivity(unchecked) var turnStarted: UInt64 = Instant.now.nanoseconds
+    // The two getters above are there for the exclusivity check: code in another module that reads
+    // a class's stored property directly gets the check in its own code, whatever the attribute on
+    // the declaration (seen in the release build: a `swift_beginAccess` per request for
+    // `isDraining`). A getter keeps the access, and the attribute, in this module.
     /// The worst timer lateness since the last `takeMaxLag()`.
     @exclusivity(unchecked) private var maxLag: UInt64 = 0
     /// A buffer any handler may read into, valid until its next suspension point.
@@ -141,7 +147,7 @@ public final class EventLoop: @unchecked Sendable {
         } else {
             count = wait(nanoseconds: limit)
         }
-        now = Instant.now.nanoseconds
+        turnStarted = Instant.now.nanoseconds
         for index in 0..<count { dispatch(epoll.event(at: index)) }
         fireTimers()
         return count
@@ -198,7 +204,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Ends every wait for an idle connection's next request (the handler then closes it, unless a
     /// last non-blocking read finds that a request did arrive).
     public func wakeIdleConnections() {
-        isDraining = true
+        draining = true
         for handle in idleWaiters { handle.resumeRead(.draining) }
     }
 

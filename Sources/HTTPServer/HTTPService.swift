@@ -30,7 +30,10 @@ public final class HTTPService: Service {
     let responder: any HTTPResponder
     let settings: HTTPSettings
     let accessLog: AccessLog?
-    var dates = DateCache()
+    // Unchecked exclusivity (a checked access cost a `swift_beginAccess` per response; DESIGN.md).
+    // Safe because no access to it overlaps another: no `inout` access spans a suspension point
+    // or a call that touches it. It is not about threads.
+    @exclusivity(unchecked) var dates = DateCache()
 
     public init(responder: any HTTPResponder, settings: HTTPSettings = HTTPSettings(), accessLog: AccessLog? = nil) {
         self.responder = responder

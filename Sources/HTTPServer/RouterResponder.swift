@@ -17,7 +17,7 @@ public struct RouterResponder: HTTPResponder {
     public func respond(to request: Request) async -> Response {
         switch router.match(method: request.method.rawValue, path: request.path) {
         case let .found(handler, parameters):
-            request.parameters = parameters
+            request.boundParameters = parameters
             return await handler(request)
         case let .methodNotAllowed(allowed):
             var response = Response.text("method not allowed\n", status: .methodNotAllowed)

@@ -115,7 +115,7 @@ struct TestLoop: Sendable {
     /// disposition. Returns the previous one, for `stopDriving`.
     private func startDriving() -> __sighandler_t? {
         loop.running = true
-        loop.now = Instant.now.nanoseconds
+        loop.turnStarted = Instant.now.nanoseconds
         return signal(SIGPIPE, SIG_IGN)
     }
 
