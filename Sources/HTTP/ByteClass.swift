@@ -86,16 +86,31 @@ extension UnsafeRawBufferPointer {
         return true
     }
 
-    /// Whether every byte of `self[range]` may be in a field value. No early exit, so the loop
-    /// has no branch per byte and the compiler can vectorise it; values are short, and the rare
-    /// invalid one loses nothing by being read to its end.
+    /// Whether every byte of `self[range]` may be in a field value. Eight bytes at a time: a word
+    /// with no control byte and no DEL (the usual case) passes with a few arithmetic operations;
+    /// a word that may hold one (an HTAB, which is allowed, or a refused byte) is checked byte by
+    /// byte. The byte loop alone cost ~10 instructions a byte, the parser's largest single cost.
     func allFieldValueChars(_ range: Range<Int>) -> Bool {
-        var invalid: UInt8 = 0
-        for index in range {
-            let byte = self[index]
-            invalid |= (byte < 0x20 && byte != .tab) || byte == 0x7F ? 1 : 0
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var index = range.lowerBound
+        while range.upperBound - index >= 8 {
+            let word = loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            // A high bit for each byte below 0x20 (and no false alarm when none is: a borrow only
+            // starts at such a byte), and for each byte equal to 0x7F (a zero after the XOR).
+            let control = (word &- ones &* 0x20) & ~word & highs
+            let del = word ^ (ones &* 0x7F)
+            let deletes = (del &- ones) & ~del & highs
+            if control | deletes != 0 {
+                for offset in index..<index + 8 where !self[offset].isFieldValueChar { return false }
+            }
+            index += 8
         }
-        return invalid == 0
+        while index < range.upperBound {
+            if !self[index].isFieldValueChar { return false }
+            index += 1
+        }
+        return true
     }
 
     /// `range` without leading and trailing SP/HTAB.
