@@ -73,6 +73,14 @@ public final class Connection {
         }
     }
 
+    /// Waits until the socket has something to read (or the peer closed), without reading it: a
+    /// connection with nothing in hand waits so without holding a buffer, and takes one when bytes
+    /// come. `.ready` at once when the last read did not find the socket drained.
+    public func readable(timeout: Duration?) async -> IOWakeup {
+        if handle.readReady { return .ready }
+        return await waitReadable(timeout: timeout, idle: false)
+    }
+
     /// Writes all of `first` then `second`, waiting for the peer to read when its buffer is full.
     /// Returns false when the connection failed, stalled past `timeout`, or was cancelled.
     public func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),

@@ -6,8 +6,11 @@ import Posix
 /// One HTTP/1.1 connection: reads requests with the parser, hands them to the responder, writes the
 /// responses, keeps the connection alive while both sides want it.
 ///
-/// Input goes into the connection's own buffer, not the loop's shared one: a handler may await
-/// (the disk, the blocking pool) while body bytes or a pipelined request wait in it.
+/// Input goes into a buffer of the connection's own, not the loop's shared one: a handler may
+/// await (the disk, the blocking pool) while body bytes or a pipelined request wait in it. The
+/// buffer and the parser are lent by the loop (`ConnectionBuffers`) while the connection has
+/// bytes in hand: an idle keep-alive connection gives them back and waits for its next request
+/// without them.
 @LoopActor
 final class HTTPConnection {
     let connection: Connection
@@ -15,25 +18,27 @@ final class HTTPConnection {
     // Unchecked exclusivity (the check cost ~14% of the instructions per request, DESIGN.md). Safe
     // because no access to these fields overlaps another: no `inout` access spans a suspension point
     // or a call that touches the same field. It is not about threads.
-    @exclusivity(unchecked) var parser: RequestParser
-    @exclusivity(unchecked) private var input: UnsafeMutableRawBufferPointer
+    /// The parser, while lent (nil: idle, or not started).
+    @exclusivity(unchecked) private var lent: ParserBox?
+    /// The lent parser has consumed nothing since its last request ended (or since it was lent):
+    /// only then may it go back to the free list for another connection (leading empty lines
+    /// would leave a count of them behind in it).
+    @exclusivity(unchecked) private var parserUntouched = true
+    /// The input buffer, while lent (empty: none).
+    @exclusivity(unchecked) private var input = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     /// Unparsed input is `input[start..<end]`.
     @exclusivity(unchecked) private var start = 0
     @exclusivity(unchecked) private var end = 0
-    private let output = ByteBuffer()
+    private var output: ByteBuffer { ConnectionBuffers.shared.output }
     /// The request being served asked for `100 Continue`, and it has not been sent yet.
     @exclusivity(unchecked) private var awaitingContinue = false
     /// The loop instant by which the head being read must be complete (0: not started yet).
     @exclusivity(unchecked) private var headDeadline: UInt64 = 0
 
-    static let initialBufferSize = 4096
-    static let bodyBufferSize = 64 * 1024
 
     init(connection: Connection, service: HTTPService) {
         self.connection = connection
         self.service = service
-        parser = RequestParser(limits: service.settings.limits)
-        input = .allocate(byteCount: Self.initialBufferSize, alignment: 16)
     }
 
     var settings: HTTPSettings { service.settings }
@@ -44,9 +49,9 @@ final class HTTPConnection {
     /// The peer the forwarding rules start from: the PROXY header's source, else the socket's.
     var peerHost: String { proxiedPeer ?? connection.peerHost }
 
-    /// Serves requests until the connection ends; frees the input buffer on the way out.
+    /// Serves requests until the connection ends; gives the buffers back on the way out.
     func run() async {
-        defer { input.deallocate() }
+        defer { giveBuffers() }
         if settings.proxyProtocol {
             guard await readProxyHeader() else { return }
         }
@@ -98,21 +103,41 @@ final class HTTPConnection {
     /// not yet): the whole head must arrive by it, however it is trickled (slowloris).
     private func nextEvent(timeout: Duration, head: Bool = false) async -> Result<RequestParser.Event, Failure> {
         while true {
-            let output = parser.parse(UnsafeRawBufferPointer(rebasing: input[start..<end]))
-            start += output.consumed
-            if case .needMore = output.event {} else { return .success(output.event) }
-            if start == end {
-                start = 0
-                end = 0
-            } else if end == input.count {
-                compact()
+            if let box = lent {
+                let output = box.parser.parse(UnsafeRawBufferPointer(rebasing: input[start..<end]))
+                start += output.consumed
+                switch output.event {
+                case .needMore:
+                    if output.consumed > 0 { parserUntouched = false }
+                case .end:
+                    parserUntouched = true
+                    return .success(.end)
+                default:
+                    return .success(output.event)
+                }
+                if start == end {
+                    start = 0
+                    end = 0
+                    // Between requests with nothing in hand: wait without the buffers.
+                    if head && box.parser.isIdle { giveBuffers() }
+                } else if end == input.count {
+                    compact()
+                }
             }
             var wait = timeout
-            if head, !(parser.isIdle && start == end) {
+            if head, !(parserIsIdle && start == end) {
                 let now = EventLoop.current.now
                 if headDeadline == 0 { headDeadline = now &+ UInt64(max(0, settings.headerTimeout.nanoseconds)) }
                 guard now < headDeadline else { return .failure(.timedOut) }
                 wait = .nanoseconds(Int64(headDeadline - now))
+            }
+            if input.count == 0 {
+                switch await connection.readable(timeout: wait) {
+                case .ready: takeBuffers()
+                case .timedOut: return .failure(.timedOut)
+                case .draining: return .failure(.draining)
+                case .cancelled: return .failure(.cancelled)
+                }
             }
             let free = UnsafeMutableRawBufferPointer(rebasing: input[end...])
             switch await connection.read(into: free, timeout: wait) {
@@ -134,6 +159,7 @@ final class HTTPConnection {
             await connection.lingeringClose(timeout: .milliseconds(100))
             return false
         }
+        takeBuffers()
         let end = EventLoop.current.now &+ UInt64(settings.headerTimeout.nanoseconds)
         while true {
             switch ProxyProtocol.parse(UnsafeRawBufferPointer(rebasing: input[start..<self.end])) {
@@ -186,7 +212,7 @@ final class HTTPConnection {
                 return nil
             case let .failure(failure):
                 // A client that sent part of a head and went silent gets 408; an idle one is just closed.
-                if failure == .timedOut && !parser.isIdle {
+                if failure == .timedOut && !parserIsIdle {
                     _ = await write(.text("request timeout\n", status: .requestTimeout), for: nil, keepAlive: false)
                     await connection.lingeringClose()
                 }
@@ -204,7 +230,7 @@ final class HTTPConnection {
                                               timeout: settings.writeTimeout)
             guard sent else { throw HTTPServerError(kind: .closed) }
         }
-        if input.count < Self.bodyBufferSize && start == end { grow(to: Self.bodyBufferSize) }
+        if input.count < ConnectionBuffers.bodySize && start == end { growForBody() }
         switch await nextEvent(timeout: settings.bodyTimeout) {
         case let .success(.body(bytes)): return bytes
         case .success(.end): return nil
@@ -219,25 +245,61 @@ final class HTTPConnection {
         }
     }
 
-    private func grow(to size: Int) {
-        let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+    /// Moves what is unparsed into a body-sized buffer from the loop's pool.
+    private func growForBody() {
+        let bigger = ConnectionBuffers.shared.bodies.take()
         let count = end - start
         if count > 0, let source = input.baseAddress, let target = bigger.baseAddress { memcpy(target, source + start, count) }
-        input.deallocate()
+        giveInput()
         input = bigger
         start = 0
         end = count
     }
 
+    // MARK: Lent buffers
+
+    /// Whether the parser is between requests (true while none is lent).
+    private var parserIsIdle: Bool { lent?.parser.isIdle ?? true }
+
+    /// Takes a parser and an input buffer from the loop, before bytes are read into none.
+    private func takeBuffers() {
+        if lent == nil {
+            lent = ConnectionBuffers.shared.takeParser(limits: settings.limits)
+            parserUntouched = true
+        }
+        if input.count == 0 { input = ConnectionBuffers.shared.heads.take() }
+    }
+
+    /// Gives the input buffer back (nothing in it is unparsed, or the connection is done with it),
+    /// and the parser too when it is between requests and holds nothing of the client's; a parser
+    /// in any other state is dropped with the connection, or kept while it lives.
+    private func giveBuffers() {
+        giveInput()
+        if let box = lent, box.parser.isIdle, parserUntouched {
+            ConnectionBuffers.shared.giveParser(box)
+            lent = nil
+        }
+    }
+
+    private func giveInput() {
+        let buffers = ConnectionBuffers.shared
+        if input.count == ConnectionBuffers.headSize { buffers.heads.give(input) } else { buffers.bodies.give(input) }
+        input = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        start = 0
+        end = 0
+    }
+
     /// Drops the rest of the body if all of it has arrived already, without reading or waiting.
     /// True when the body ended.
     private func discardBuffered(_ body: RequestBody) -> Bool {
+        guard let box = lent else { return false }
         var dropped = 0
         while true {
-            let output = parser.parse(UnsafeRawBufferPointer(rebasing: input[start..<end]))
+            let output = box.parser.parse(UnsafeRawBufferPointer(rebasing: input[start..<end]))
             start += output.consumed
             switch output.event {
             case .end:
+                parserUntouched = true
                 body.isFinished = true
                 return true
             case let .body(bytes):
