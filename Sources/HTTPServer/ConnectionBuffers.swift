@@ -45,7 +45,7 @@ final class ConnectionBuffers {
         return box
     }
 
-    /// Takes back a parser that is between requests (`isIdle`).
+    /// Takes back a parser that is between requests (`isIdle`) and holds nothing of a client's.
     @inline(__always)
     func giveParser(_ box: ParserBox) {
         if parsers.count < Self.retainedParsers { parsers.append(box) }
