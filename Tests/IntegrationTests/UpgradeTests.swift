@@ -118,7 +118,7 @@ final class UpgradeTests: XCTestCase {
         let newPID = server.loggedPIDs("msg=\"binary upgrade started\"", field: " new_pid=").first ?? 0
         server.signal(SIGTERM)
         server.waitForLog("msg=\"shutting down: out of rotation first\"")
-        FileManager.default.createFile(atPath: gate, contents: nil)
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
         server.waitForLog("msg=\"binary upgrade cancelled\"", "new_pid=\(newPID)", "reason=\"shutting down\"")
         XCTAssertEqual(server.waitForExit()?.code, 0, "the old master drains and exits cleanly")
         XCTAssertEqual(server.lines(containing: "msg=\"binary upgrade complete\""), [], "the new master never took over")
