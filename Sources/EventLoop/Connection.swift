@@ -73,6 +73,43 @@ public final class Connection {
         }
     }
 
+    /// Waits for the socket to have something to read without a task: tells `listener` once it
+    /// has (or the peer closed), `timeout` passes, or the connection is closed. Returns the wakeup
+    /// at once instead, without telling, when there is no need to wait (the last read did not
+    /// find the socket drained, or it is closed); nil when the listener will be told. A connection
+    /// idle between requests waits so, holding neither a task nor a buffer. The listener is not
+    /// retained: it must live until it is told.
+    public func whenReadable(timeout: Duration?, tell listener: any ReadinessListener) -> IOWakeup? {
+        if handle.isClosed { return .cancelled }
+        if handle.readReady { return .ready }
+        handle.arm(timeout: timeout)
+        handle.readIsIdle = false
+        handle.readListener = listener
+        return nil
+    }
+
+    /// Whether a read may find bytes (or the end of the stream): false once a read found the socket
+    /// drained, until the next input event.
+    public var mayHaveInput: Bool { handle.readReady }
+
+    /// Reads what is there now, without waiting: nil when nothing is (then `whenReadable`).
+    public func readIfAvailable(into buffer: UnsafeMutableRawBufferPointer) -> ReadResult? {
+        guard handle.readReady else { return nil }
+        switch handle.fd.readSome(into: buffer) {
+        case let .processed(count):
+            if count < buffer.count && !handle.peerClosed { handle.readReady = false }
+            return .bytes(count)
+        case .endOfStream:
+            return .closed
+        case .wouldBlock:
+            handle.readReady = false
+            return nil
+        case let .failed(error):
+            record("read", error)
+            return .closed
+        }
+    }
+
     /// Writes all of `first` then `second`, waiting for the peer to read when its buffer is full.
     /// Returns false when the connection failed, stalled past `timeout`, or was cancelled.
     public func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),

@@ -12,6 +12,14 @@ public enum IOWakeup: Sendable {
     case cancelled
 }
 
+/// Told on the loop when a read it waits for may go on: for a reader that waits without a task
+/// (an idle keep-alive connection, which then holds no task and none of its memory).
+public protocol ReadinessListener: AnyObject {
+    /// `.ready` (bytes, or the peer's FIN), `.timedOut`, or `.cancelled` (closed, or the loop is
+    /// closing everything). Called from the loop itself: it must not block or wait.
+    func readinessChanged(_ wakeup: IOWakeup)
+}
+
 /// One descriptor registered in the loop's epoll, edge-triggered, once, for both directions.
 ///
 /// A task that hits `EAGAIN` parks its continuation here and the reactor resumes it on the next
@@ -25,6 +33,10 @@ final class IOHandle: TimerTarget {
     // or a call that touches the same field. It is not about threads.
     @exclusivity(unchecked) var readWaiter: UnsafeContinuation<IOWakeup, Never>?
     @exclusivity(unchecked) var writeWaiter: UnsafeContinuation<IOWakeup, Never>?
+    /// Waits for input instead of a task, when no `readWaiter` does. Not retained: a listener
+    /// outlives its registration (`Connection.whenReadable`), and the hot path saves a retain
+    /// and a release per wait.
+    @exclusivity(unchecked) unowned(unsafe) var readListener: (any ReadinessListener)?
     /// The waiting read is for the next request on an otherwise idle connection: a drain may end it.
     @exclusivity(unchecked) var readIsIdle = false
     /// False once a read came back short or with `EAGAIN`, true again at the next input edge: with
@@ -42,7 +54,10 @@ final class IOHandle: TimerTarget {
     /// `timerFired` puts it back for this one. Removed from the heap when the handle closes.
     @exclusivity(unchecked) var deadline: UInt64 = 0
     @exclusivity(unchecked) var isClosed = false
-    unowned let loop: EventLoop
+    /// Strong: the loop outlives every handle (one per process, never freed), so this makes no
+    /// leak, and a `let` is used without the retain and release that an `unowned` one costs at
+    /// each use on the hot path.
+    let loop: EventLoop
 
     init(fd: FileDescriptor, token: UInt32, loop: EventLoop) {
         self.fd = fd
@@ -54,6 +69,9 @@ final class IOHandle: TimerTarget {
         if let waiter = readWaiter {
             readWaiter = nil
             waiter.resume(returning: wakeup)
+        } else if let listener = readListener {
+            readListener = nil
+            listener.readinessChanged(wakeup)
         }
     }
 
@@ -65,7 +83,7 @@ final class IOHandle: TimerTarget {
     }
 
     override func timerFired(now: UInt64) {
-        guard !isClosed, readWaiter != nil || writeWaiter != nil, deadline != 0 else { return }
+        guard !isClosed, readWaiter != nil || writeWaiter != nil || readListener != nil, deadline != 0 else { return }
         if deadline <= now {
             resumeRead(.timedOut)
             resumeWrite(.timedOut)

@@ -6,34 +6,54 @@ import Posix
 /// One HTTP/1.1 connection: reads requests with the parser, hands them to the responder, writes the
 /// responses, keeps the connection alive while both sides want it.
 ///
-/// Input goes into the connection's own buffer, not the loop's shared one: a handler may await
-/// (the disk, the blocking pool) while body bytes or a pipelined request wait in it.
+/// Input goes into a buffer of the connection's own, not the loop's shared one: a handler may
+/// await (the disk, the blocking pool) while body bytes or a pipelined request wait in it. The
+/// buffer and the parser are lent by the loop (`ConnectionBuffers`) while the connection has
+/// bytes in hand: an idle keep-alive connection gives them back and waits for its next request
+/// without them.
 @LoopActor
-final class HTTPConnection {
+final class HTTPConnection: ReadinessListener {
     let connection: Connection
-    unowned let service: HTTPService
+    /// Strong, not `unowned`: the service outlives its connections and holds none of them, and an
+    /// `unowned` reference costs a check and a retain at each of the dozen uses per request.
+    let service: HTTPService
     // Unchecked exclusivity (the check cost ~14% of the instructions per request, DESIGN.md). Safe
     // because no access to these fields overlaps another: no `inout` access spans a suspension point
     // or a call that touches the same field. It is not about threads.
-    @exclusivity(unchecked) var parser: RequestParser
-    @exclusivity(unchecked) private var input: UnsafeMutableRawBufferPointer
+    /// The parser, while lent (nil: idle, or not started). In a box, so that lending it moves a
+    /// reference, not the value.
+    @exclusivity(unchecked) private var lent: ParserBox?
+    /// The lent parser has consumed nothing since its last request ended (or since it was lent):
+    /// only then may it go back to the free list for another connection (leading empty lines
+    /// would leave a count of them behind in it).
+    @exclusivity(unchecked) private var parserUntouched = true
+    /// The input buffer, while lent (empty: none).
+    @exclusivity(unchecked) private var input = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     /// Unparsed input is `input[start..<end]`.
     @exclusivity(unchecked) private var start = 0
     @exclusivity(unchecked) private var end = 0
-    private let output = ByteBuffer()
+    /// The loop's buffers and request workers, looked up once per connection: a `let` of the
+    /// connection's own is used without a retain, a static or a chain of them is not.
+    private let buffers = ConnectionBuffers.shared
+    private let heads = ConnectionBuffers.shared.heads
+    let output = ConnectionBuffers.shared.output
+    private let workers = RequestWorkers.shared
     /// The request being served asked for `100 Continue`, and it has not been sent yet.
     @exclusivity(unchecked) private var awaitingContinue = false
     /// The loop instant by which the head being read must be complete (0: not started yet).
     @exclusivity(unchecked) private var headDeadline: UInt64 = 0
-
-    static let initialBufferSize = 4096
-    static let bodyBufferSize = 64 * 1024
+    /// The last `readHead` found nothing of a next request.
+    @exclusivity(unchecked) private var wentIdle = false
+    /// A request has been read (the next head's wait is `--keepalive-timeout`).
+    @exclusivity(unchecked) private var servedAny = false
+    private var proxyHeaderRead = false
+    /// The connection's own task, waiting for the connection to be done (`run`). Touched on the
+    /// loop's thread only, from the loop's own callback too (`readinessChanged`).
+    nonisolated(unsafe) private var finished: UnsafeContinuation<Void, Never>?
 
     init(connection: Connection, service: HTTPService) {
         self.connection = connection
         self.service = service
-        parser = RequestParser(limits: service.settings.limits)
-        input = .allocate(byteCount: Self.initialBufferSize, alignment: 16)
     }
 
     var settings: HTTPSettings { service.settings }
@@ -44,20 +64,41 @@ final class HTTPConnection {
     /// The peer the forwarding rules start from: the PROXY header's source, else the socket's.
     var peerHost: String { proxiedPeer ?? connection.peerHost }
 
-    /// Serves requests until the connection ends; frees the input buffer on the way out.
+    /// The connection's own task waits here until the connection is done, holding no more than
+    /// its first frames: its requests are served by `RequestWorkers`, and between them it waits
+    /// for bytes with no task at all. Gives the buffers back on the way out.
     func run() async {
-        defer { input.deallocate() }
-        if settings.proxyProtocol {
-            guard await readProxyHeader() else { return }
+        headDeadline = EventLoop.current.now &+ UInt64(max(0, settings.headerTimeout.nanoseconds))
+        await withUnsafeContinuation { (done: UnsafeContinuation<Void, Never>) in
+            finished = done
+            waitForBytes(timeout: settings.headerTimeout)
         }
-        var firstRequest = true
+        giveBuffers()
+    }
+
+    /// Serves, on a worker, what has arrived: requests until the connection has nothing in hand
+    /// (it then waits for its next bytes without the worker) or is done.
+    func serveUntilIdle() async {
+        if settings.proxyProtocol && !proxyHeaderRead {
+            guard await readProxyHeader() else { return finish() }
+            proxyHeaderRead = true
+        }
         while true {
-            guard let head = await readHead(firstRequest: firstRequest) else { return }
-            firstRequest = false
+            guard let head = await readHead(firstRequest: !servedAny) else {
+                guard wentIdle else { return finish() }
+                wentIdle = false
+                switch waitIdle() {
+                case .waiting: return
+                case .ready: continue
+                case .done: return finish()
+                }
+            }
+            servedAny = true
             awaitingContinue = head.expectContinue
             let hasBody = head.framing != .noBody
             let request = Request(head: head, body: RequestBody(source: self, empty: !hasBody))
-            let started = Instant.now
+            let log = service.accessLog
+            let started = log == nil ? Instant(nanoseconds: 0) : Instant.now  // a clock read only for the log
             let response = await service.responder.respond(to: request)
             var keepAlive = head.keepAlive && !EventLoop.current.isDraining
             // The handler answered without reading the whole body. The answer goes out now, never
@@ -75,7 +116,7 @@ final class HTTPConnection {
             awaitingContinue = false
             var written = await write(response, for: head, keepAlive: keepAlive)
             ServiceStats.shared.served()
-            if let log = service.accessLog { record(request, response, started: started, in: log) }
+            if let log { record(request, response, started: started, in: log) }
             if written && discardAfterAnswer {
                 // The next request starts after this body: read and drop it, within reason.
                 written = await discardBody(request.body)
@@ -83,37 +124,132 @@ final class HTTPConnection {
             }
             guard written, keepAlive else {
                 if keepAlive == false { await connection.lingeringClose() }
-                return
+                return finish()
+            }
+            // The common case, decided without another read: nothing of a next request yet.
+            if nothingInHand() {
+                switch waitIdle() {
+                case .waiting: return
+                case .ready: continue
+                case .done: return finish()
+                }
             }
         }
+    }
+
+    // MARK: Waiting without a task
+
+    /// How long the connection may now wait for its next bytes: until the first head's deadline
+    /// (from the accept), then `--keepalive-timeout`.
+    private var idleTimeout: Duration {
+        guard !servedAny else { return settings.keepAliveTimeout }
+        let now = EventLoop.current.now
+        return .nanoseconds(Int64(headDeadline > now ? headDeadline - now : 0))
+    }
+
+    /// After a response: whether nothing of a next request is in hand (nothing buffered, the
+    /// socket drained at the last read), and then the buffers are given back. Takes the end of a
+    /// body-less request, which the parser reports after its head.
+    private func nothingInHand() -> Bool {
+        guard start == end, !connection.mayHaveInput, let box = lent else { return false }
+        // With no input, the parser can only report that end (once), or that it needs more.
+        if case .end = box.parser.parse(UnsafeRawBufferPointer(start: nil, count: 0)).event { parserUntouched = true }
+        guard box.parser.isIdle else { return false }
+        giveInput()
+        if parserUntouched {
+            buffers.giveParser(box)
+            lent = nil
+        }
+        return true
+    }
+
+    private enum IdleWait {
+        /// The connection waits for its next bytes without a task.
+        case waiting
+        /// Bytes are there already: serve them.
+        case ready
+        /// Closed, or past its timeout.
+        case done
+    }
+
+    /// Has the connection wait for its next bytes without this task.
+    private func waitIdle() -> IdleWait {
+        switch connection.whenReadable(timeout: idleTimeout, tell: self) {
+        case nil: return .waiting
+        case .ready?, .draining?: return .ready
+        case .timedOut?, .cancelled?: return .done
+        }
+    }
+
+    /// Waits for bytes without a task (or hands the connection to a worker at once).
+    private func waitForBytes(timeout: Duration) {
+        if let wakeup = connection.whenReadable(timeout: timeout, tell: self) { readinessChanged(wakeup) }
+    }
+
+    /// Called by the loop, on its thread (nonisolated, so that the hot path needs no isolation
+    /// check: `LoopActor.assumeIsolated` allocates a closure context per call).
+    nonisolated func readinessChanged(_ wakeup: IOWakeup) {
+        switch wakeup {
+        case .ready, .draining: workers.serve(self)
+        case .timedOut, .cancelled: finish()  // idle past its timeout, or closed: nothing to answer
+        }
+    }
+
+    /// The connection is done: its own task goes on (and the worker that called this, if one
+    /// did, goes on to other connections).
+    private nonisolated func finish() {
+        guard let done = finished else { return }
+        finished = nil
+        done.resume()
     }
 
     // MARK: Reading
 
     /// Why no further input came.
-    private enum Failure: Error { case closed, timedOut, draining, cancelled }
+    private enum Failure: Error { case closed, timedOut, draining, cancelled, idle }
 
     /// The next parser event, reading as needed, each read waiting up to `timeout`. Reading a
     /// `head`, once part of it has arrived, reads wait only until `headDeadline` (set then, if
     /// not yet): the whole head must arrive by it, however it is trickled (slowloris).
     private func nextEvent(timeout: Duration, head: Bool = false) async -> Result<RequestParser.Event, Failure> {
         while true {
-            let output = parser.parse(UnsafeRawBufferPointer(rebasing: input[start..<end]))
-            start += output.consumed
-            if case .needMore = output.event {} else { return .success(output.event) }
-            if start == end {
-                start = 0
-                end = 0
-            } else if end == input.count {
-                compact()
+            if lent != nil {
+                let output = lent.unsafelyUnwrapped.parser.parse(UnsafeRawBufferPointer(rebasing: input[start..<end]))
+                start += output.consumed
+                if case .needMore = output.event {} else { return .success(output.event) }
+                if output.consumed > 0 { parserUntouched = false }  // empty lines before a request
+                if start == end {
+                    start = 0
+                    end = 0
+                } else if end == input.count {
+                    compact()
+                }
+            }
+            if head && start == end && parserIsIdle {
+                // Nothing in hand between requests: read what is there, else the connection waits
+                // for it without this task or the buffers.
+                if connection.mayHaveInput {
+                    takeBuffers()
+                    switch connection.readIfAvailable(into: input) {
+                    case let .bytes(count)?: end += count; continue
+                    case .closed?: return .failure(.closed)
+                    case .timedOut?: return .failure(.timedOut)
+                    case .draining?: return .failure(.draining)
+                    case .cancelled?: return .failure(.cancelled)
+                    case nil: break
+                    }
+                }
+                giveBuffers()
+                return .failure(.idle)
             }
             var wait = timeout
-            if head, !(parser.isIdle && start == end) {
+            if head, !(parserIsIdle && start == end) {
                 let now = EventLoop.current.now
                 if headDeadline == 0 { headDeadline = now &+ UInt64(max(0, settings.headerTimeout.nanoseconds)) }
                 guard now < headDeadline else { return .failure(.timedOut) }
                 wait = .nanoseconds(Int64(headDeadline - now))
             }
+            takeBuffers()
             let free = UnsafeMutableRawBufferPointer(rebasing: input[end...])
             switch await connection.read(into: free, timeout: wait) {
             case let .bytes(count): end += count
@@ -134,6 +270,7 @@ final class HTTPConnection {
             await connection.lingeringClose(timeout: .milliseconds(100))
             return false
         }
+        takeBuffers()
         let end = EventLoop.current.now &+ UInt64(settings.headerTimeout.nanoseconds)
         while true {
             switch ProxyProtocol.parse(UnsafeRawBufferPointer(rebasing: input[start..<self.end])) {
@@ -164,19 +301,21 @@ final class HTTPConnection {
         end = count
     }
 
-    /// Reads the next request head; answers and returns nil when there is none to serve.
+    /// Reads the next request head; answers and returns nil when there is none to serve, or
+    /// nothing of it has arrived yet (`wentIdle`: the connection then waits for it without a task).
     ///
     /// `--header-timeout` is one deadline for the whole head, from the accept for a connection's
-    /// first request and from the head's first byte for the next ones; the wait for that first
-    /// byte on a kept-alive connection is `--keepalive-timeout`.
+    /// first request (set by `run`) and from the head's first byte for the next ones; the wait for
+    /// that first byte on a kept-alive connection is `--keepalive-timeout`.
     private func readHead(firstRequest: Bool) async -> RequestHead? {
-        headDeadline = firstRequest ? EventLoop.current.now &+ UInt64(max(0, settings.headerTimeout.nanoseconds)) : 0
+        if !firstRequest { headDeadline = 0 }
         let timeout = firstRequest ? settings.headerTimeout : settings.keepAliveTimeout
         while true {
             switch await nextEvent(timeout: timeout, head: true) {
             case let .success(.head(head)):
                 return head
             case .success(.end):
+                parserUntouched = true
                 continue  // the end of a body-less request just served
             case let .success(.error(error)):
                 await answer(error)
@@ -184,9 +323,12 @@ final class HTTPConnection {
             case .success(.body), .success(.needMore):
                 await connection.lingeringClose()  // cannot happen between requests
                 return nil
+            case .failure(.idle):
+                wentIdle = true
+                return nil
             case let .failure(failure):
                 // A client that sent part of a head and went silent gets 408; an idle one is just closed.
-                if failure == .timedOut && !parser.isIdle {
+                if failure == .timedOut && !parserIsIdle {
                     _ = await write(.text("request timeout\n", status: .requestTimeout), for: nil, keepAlive: false)
                     await connection.lingeringClose()
                 }
@@ -204,40 +346,77 @@ final class HTTPConnection {
                                               timeout: settings.writeTimeout)
             guard sent else { throw HTTPServerError(kind: .closed) }
         }
-        if input.count < Self.bodyBufferSize && start == end { grow(to: Self.bodyBufferSize) }
+        if input.count < ConnectionBuffers.bodySize && start == end { growForBody() }
         switch await nextEvent(timeout: settings.bodyTimeout) {
         case let .success(.body(bytes)): return bytes
-        case .success(.end): return nil
+        case .success(.end):
+            parserUntouched = true
+            return nil
         case let .success(.error(error)): throw HTTPServerError(kind: .malformed(error))
         case .success(.head), .success(.needMore): throw HTTPServerError(kind: .closed)  // cannot happen mid-body
         case let .failure(failure):
             switch failure {
             case .timedOut: throw HTTPServerError(kind: .timedOut)
             case .cancelled, .draining: throw HTTPServerError(kind: .cancelled)
-            case .closed: throw HTTPServerError(kind: .closed)
+            case .closed, .idle: throw HTTPServerError(kind: .closed)  // idle: cannot happen mid-body
             }
         }
     }
 
-    private func grow(to size: Int) {
-        let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+    /// Moves what is unparsed into a body-sized buffer from the loop's pool.
+    private func growForBody() {
+        let bigger = buffers.bodies.take()
         let count = end - start
         if count > 0, let source = input.baseAddress, let target = bigger.baseAddress { memcpy(target, source + start, count) }
-        input.deallocate()
+        giveInput()
         input = bigger
         start = 0
         end = count
     }
 
+    // MARK: Lent buffers
+
+    /// Whether the parser is between requests (true while none is lent).
+    private var parserIsIdle: Bool { lent?.parser.isIdle ?? true }
+
+    /// Takes a parser and an input buffer from the loop, before bytes are read into none.
+    private func takeBuffers() {
+        if lent == nil {
+            lent = buffers.takeParser(limits: service.settings.limits)
+            parserUntouched = true
+        }
+        if input.count == 0 { input = heads.take() }
+    }
+
+    /// Gives the input buffer back (nothing in it is unparsed, or the connection is done with it),
+    /// and the parser too when it is between requests and holds nothing of the client's; a parser
+    /// in any other state is dropped with the connection, or kept while it lives.
+    private func giveBuffers() {
+        giveInput()
+        if parserUntouched, let box = lent, box.parser.isIdle {
+            buffers.giveParser(box)
+            lent = nil
+        }
+    }
+
+    private func giveInput() {
+        if input.count == ConnectionBuffers.headSize { heads.give(input) } else { buffers.bodies.give(input) }
+        input = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        start = 0
+        end = 0
+    }
+
     /// Drops the rest of the body if all of it has arrived already, without reading or waiting.
     /// True when the body ended.
     private func discardBuffered(_ body: RequestBody) -> Bool {
+        guard lent != nil else { return false }
         var dropped = 0
         while true {
-            let output = parser.parse(UnsafeRawBufferPointer(rebasing: input[start..<end]))
+            let output = lent.unsafelyUnwrapped.parser.parse(UnsafeRawBufferPointer(rebasing: input[start..<end]))
             start += output.consumed
             switch output.event {
             case .end:
+                parserUntouched = true
                 body.isFinished = true
                 return true
             case let .body(bytes):
@@ -268,129 +447,5 @@ final class HTTPConnection {
         } catch {
             return false
         }
-    }
-
-    // MARK: Writing
-
-    private func record(_ request: Request, _ response: Response, started: Instant, in log: AccessLog) {
-        var bytes = 0
-        if request.method != .head && response.status.allowsBody {
-            switch response.body {
-            case .empty, .stream: bytes = 0
-            case let .bytes(body): bytes = body.count
-            case let .file(_, _, length): bytes = length
-            }
-        }
-        log.record(client: request.clientAddress, method: request.method.rawValue, target: request.head.target,
-                   version: request.head.version == .http10 ? "HTTP/1.0" : "HTTP/1.1", status: response.status.code, bytes: bytes,
-                   referer: request.head.headers.first(name: "Referer"), userAgent: request.head.headers.first(name: "User-Agent"),
-                   seconds: Double(Instant.now.since(started).nanoseconds) / 1e9,
-                   queueSeconds: RequestStart.queueSeconds(peer: peerHost, header: request.head.headers.first(name: "X-Request-Start"),
-                                                           trusted: settings.trustedProxies, now: WallClock.preciseSeconds))
-    }
-
-    /// Answers a parse error, then closes (lingering, so the client reads the answer).
-    private func answer(_ error: HTTPParseError) async {
-        let status = Status(error.code, error.status.reasonPhrase)
-        _ = await write(.text("\(error.reason)\n", status: status), for: nil, keepAlive: !error.closesConnection)
-        await connection.lingeringClose()
-    }
-
-    /// Writes `response` to the request `head` (nil: no request could be read). False when the
-    /// connection failed.
-    func write(_ response: Response, for head: RequestHead?, keepAlive: Bool) async -> Bool {
-        let isHead = head?.method == .head
-        let http10 = head?.version == .http10
-        output.removeAll()
-        let date = service.dates.value()
-        let allowsBody = response.status.allowsBody
-        switch response.body {
-        case .empty:
-            ResponseHead.encode(response.status, headers: response.headers, framing: allowsBody ? .contentLength(0) : .none,
-                                date: date, close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
-            return await connection.write(output.bytes, timeout: settings.writeTimeout)
-        case let .bytes(bytes):
-            ResponseHead.encode(response.status, headers: response.headers, framing: allowsBody ? .contentLength(bytes.count) : .none,
-                                date: date, close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
-            if isHead || !allowsBody { return await connection.write(output.bytes, timeout: settings.writeTimeout) }
-            if bytes.count <= 1024 {
-                bytes.withUnsafeBytes { output.append($0) }
-                return await connection.write(output.bytes, timeout: settings.writeTimeout)
-            }
-            // Larger bodies: head and body in one writev straight from the array, no copy; only what
-            // the kernel did not take is copied, to be written once the client reads.
-            let head = output.bytes
-            let rest = ByteBuffer()
-            let ok = bytes.withUnsafeBytes { body -> Bool in
-                guard let written = connection.writeNow(head, body) else { return false }
-                if written < head.count {
-                    rest.append(UnsafeRawBufferPointer(rebasing: head[written...]))
-                    rest.append(body)
-                } else if written - head.count < body.count {
-                    rest.append(UnsafeRawBufferPointer(rebasing: body[(written - head.count)...]))
-                }
-                return true
-            }
-            guard ok else { return false }
-            return rest.isEmpty ? true : await connection.write(rest.bytes, timeout: settings.writeTimeout)
-        case let .file(file, offset, length):
-            ResponseHead.encode(response.status, headers: response.headers, framing: .contentLength(length),
-                                date: date, close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
-            guard await connection.write(output.bytes, timeout: settings.writeTimeout) else { return false }
-            if isHead { return true }
-            let sent = await connection.sendFile(file.fd, offset: offset, length: length, timeout: settings.writeTimeout)
-            withExtendedLifetime(file) {}  // the descriptor stays open until sendfile is done with it
-            return sent
-        case let .stream(produce):
-            let chunked = !http10
-            ResponseHead.encode(response.status, headers: response.headers, framing: chunked ? .chunked : .none,
-                                date: date, close: !keepAlive || !chunked, into: output)
-            guard await connection.write(output.bytes, timeout: settings.writeTimeout) else { return false }
-            if isHead { return true }
-            let writer = ChunkWriter(connection: connection, chunked: chunked, timeout: settings.writeTimeout)
-            do {
-                try await produce(writer)
-                return await writer.finish()
-            } catch {
-                return false
-            }
-        }
-    }
-}
-
-/// Writes a streamed body, as chunks (HTTP/1.1) or raw until close (HTTP/1.0).
-@LoopActor
-final class ChunkWriter: BodyWriter {
-    struct Failed: Error {}
-    let connection: Connection
-    let chunked: Bool
-    let timeout: Duration
-    private let framing = ByteBuffer()
-
-    init(connection: Connection, chunked: Bool, timeout: Duration) {
-        self.connection = connection
-        self.chunked = chunked
-        self.timeout = timeout
-    }
-
-    func write(_ bytes: UnsafeRawBufferPointer) async throws {
-        guard !bytes.isEmpty else { return }
-        if !chunked {
-            guard await connection.write(bytes, timeout: timeout) else { throw Failed() }
-            return
-        }
-        framing.removeAll()
-        ResponseHead.append(String(bytes.count, radix: 16) + "\r\n", to: framing)
-        guard await connection.write(framing.bytes, bytes, timeout: timeout) else { throw Failed() }
-        framing.removeAll()
-        ResponseHead.append("\r\n", to: framing)
-        guard await connection.write(framing.bytes, timeout: timeout) else { throw Failed() }
-    }
-
-    func finish() async -> Bool {
-        guard chunked else { return true }
-        framing.removeAll()
-        ResponseHead.append("0\r\n\r\n", to: framing)
-        return await connection.write(framing.bytes, timeout: timeout)
     }
 }

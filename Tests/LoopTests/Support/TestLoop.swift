@@ -33,7 +33,9 @@ struct TestLoop: Sendable {
         do throws(SystemError) {
             let loop: EventLoop
             if let installed = EventLoop.installed { loop = installed } else { loop = try EventLoop.boot() }
-            return .success(TestLoop(loop: loop, taskExecutor: LoopTaskExecutor(executor: loop.executor)))
+            let taskExecutor = LoopTaskExecutor(executor: loop.executor)
+            LoopTasks.preference = taskExecutor  // the tasks the loop's code starts (HTTP request workers) too
+            return .success(TestLoop(loop: loop, taskExecutor: taskExecutor))
         } catch {
             return .failure(error)
         }

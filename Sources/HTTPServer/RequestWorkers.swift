@@ -1,0 +1,73 @@
+import EventLoop
+
+/// The tasks that serve HTTP connections whose next request has begun to arrive, per loop.
+///
+/// A task's memory is the deepest its frames ever went (the runtime keeps a task's frame slabs
+/// until it ends: about 4 KiB to serve one request), so a task per connection costs that much per
+/// idle keep-alive connection. Instead, a connection's own task only waits for the connection to
+/// end, and its requests are served by one of these workers; between requests it waits for bytes
+/// with no task at all (`Connection.whenReadable`) and is handed to a worker when they come.
+/// Workers are recycled, so a request starts no task in steady state; one that finds more
+/// workers waiting than `retained` ends, so a burst's workers are given back once it is over.
+/// Touched only on the loop's thread: `serve` from the loop's own callback (an idle connection's
+/// bytes arrived) as well as from `LoopActor` code, hence `@unchecked Sendable` and not isolated.
+final class RequestWorkers: @unchecked Sendable {
+    static let shared = RequestWorkers()
+
+    /// Workers kept waiting at most.
+    static let retained = 32
+
+    // Unchecked exclusivity (the check cost ~14% of the instructions per request, DESIGN.md). Safe
+    // because no access to these fields overlaps another: no `inout` access spans a suspension point
+    // or a call that touches the same field. It is not about threads.
+    /// Connections handed over while no worker was waiting, oldest first from `readyStart`.
+    @exclusivity(unchecked) private var ready: [HTTPConnection] = []
+    @exclusivity(unchecked) private var readyStart = 0
+    /// Workers waiting for a connection, the one that waited least last (its memory is warm).
+    @exclusivity(unchecked) private var waiting: [UnsafeContinuation<HTTPConnection?, Never>] = []
+    /// Workers alive, serving or waiting.
+    @exclusivity(unchecked) private(set) var count = 0
+
+    private init() {
+        waiting.reserveCapacity(Self.retained)
+    }
+
+    /// Workers waiting for a connection.
+    var idle: Int { waiting.count }
+
+    /// Hands `connection` to a worker: one that waits, else a new one once the running ones are
+    /// all busy (each takes the oldest connection handed over when it is free).
+    func serve(_ connection: HTTPConnection) {
+        if let worker = waiting.popLast() {
+            worker.resume(returning: connection)
+            return
+        }
+        ready.append(connection)
+        count += 1
+        LoopTasks.start { await RequestWorkers.shared.work() }
+    }
+
+    @LoopActor
+    private func work() async {
+        while true {
+            if readyStart < ready.count {
+                let connection = ready[readyStart]
+                readyStart += 1
+                if readyStart == ready.count {
+                    ready.removeAll(keepingCapacity: ready.capacity <= 64)
+                    readyStart = 0
+                }
+                await connection.serveUntilIdle()
+                continue
+            }
+            // Decided where the worker parks: a task may be suspended on its way into the call,
+            // and every worker of a burst would then find the list short.
+            let next: HTTPConnection? = await withUnsafeContinuation { worker in
+                if waiting.count < Self.retained { waiting.append(worker) } else { worker.resume(returning: nil) }
+            }
+            guard let connection = next else { break }
+            await connection.serveUntilIdle()
+        }
+        count -= 1
+    }
+}

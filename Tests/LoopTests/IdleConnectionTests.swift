@@ -1,0 +1,110 @@
+import EventLoop
+@testable import HTTPServer
+import XCTest
+
+/// What an idle keep-alive connection holds: no input buffer and no parser (given back to the
+/// loop's free lists between requests, taken again when bytes arrive), and no task (its requests
+/// are served by the loop's request workers). Requests that arrive in pieces after the buffers
+/// went back, pipelined ones included, are still served whole and in order.
+final class IdleConnectionTests: XCTestCase {
+    var testLoop: TestLoop!
+    var gate: Gate!
+
+    override func setUpWithError() throws {
+        testLoop = try TestLoop.shared()
+        gate = LoopActor.assumeIsolated { Gate() }
+    }
+
+    func harness(_ configure: (inout HTTPSettings) -> Void = { _ in }) -> HTTPHarness {
+        var settings = HTTPSettings()
+        configure(&settings)
+        return HTTPHarness(testLoop, routes: TestRoutes.make(gate: gate), settings: settings)
+    }
+
+    /// Input buffers lent to connections right now (by every connection of the process).
+    var buffersLent: Int { LoopActor.assumeIsolated { ConnectionBuffers.shared.heads.lent } }
+    var parsersIdle: Int { LoopActor.assumeIsolated { ConnectionBuffers.shared.idleParsers } }
+
+    /// A connection holds a buffer only while it has bytes in hand: none before its first
+    /// request, one while a head is partly there, none again once it was answered and kept.
+    func testAKeptConnectionGivesItsBuffersBackUntilItsNextBytes() throws {
+        let http = harness()
+        try testLoop.settle()
+        let before = buffersLent
+        let served = try http.connect()
+        try testLoop.settle()
+        XCTAssertEqual(buffersLent, before, "a connection with nothing sent holds no buffer")
+
+        try served.client.peer.send("GET /hello/one HTTP/1.1\r\nHo")
+        try testLoop.settle()
+        XCTAssertEqual(buffersLent, before + 1, "a partial head is kept in the connection's buffer")
+        try served.client.peer.send("st: x\r\n\r\n")
+        XCTAssertEqual(try served.client.next().text, "Hello, one")
+        try testLoop.settle()
+        XCTAssertEqual(buffersLent, before, "answered and idle: the buffer went back")
+        XCTAssertGreaterThan(parsersIdle, 0, "and so did the parser")
+        XCTAssertFalse(http.isDone(served), "the connection itself is kept")
+
+        XCTAssertEqual(try served.client.exchange("GET /hello/two HTTP/1.1\r\nHost: x\r\n\r\n").text, "Hello, two")
+        try http.finish(served)
+        try testLoop.settle()
+        XCTAssertEqual(buffersLent, before)
+    }
+
+    /// After the buffers went back, pipelined requests that arrive split anywhere, heads cut in
+    /// the middle of a field and a body cut in two, are answered whole and in order.
+    func testPipelinedRequestsArrivingInPiecesAfterTheBuffersWentBack() throws {
+        let http = harness()
+        let served = try http.connect()
+        XCTAssertEqual(try served.client.exchange("GET /hello/first HTTP/1.1\r\nHost: x\r\n\r\n").text, "Hello, first")
+        try testLoop.settle()
+        let idle = buffersLent
+
+        let pieces = ["GET /hello/a HTTP/1.1\r\nHo", "st: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Le",
+                      "ngth: 6\r\n\r\nbo", "dy!!GET /hello/b HTTP/1.1\r\n", "Host: x\r\n\r\nGET /hel",
+                      "lo/c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]
+        for (index, piece) in pieces.enumerated() {
+            try served.client.peer.send(piece)
+            try testLoop.settle()
+            if index == 0 { XCTAssertEqual(buffersLent, idle + 1, "the first piece took a buffer") }
+        }
+        let replies = try served.client.rest()
+        XCTAssertEqual(replies.map(\.status), [200, 200, 200, 200])
+        XCTAssertEqual(replies.map(\.text), ["Hello, a", "body!!", "Hello, b", "Hello, c"])
+        XCTAssertEqual(replies.map(\.closes), [false, false, false, true])
+        try http.finish(served)
+        try testLoop.settle()
+        XCTAssertEqual(buffersLent, idle, "every buffer went back")
+    }
+
+    /// A kept connection that waits for its next request without a task still ends at
+    /// `--keepalive-timeout`, closed without an answer.
+    func testAnIdleConnectionEndsAtTheKeepAliveTimeout() throws {
+        let http = harness { $0.keepAliveTimeout = .milliseconds(200) }
+        let served = try http.connect()
+        XCTAssertEqual(try served.client.exchange("GET /hello/x HTTP/1.1\r\nHost: x\r\n\r\n").text, "Hello, x")
+        try testLoop.run(until: "the idle connection to be closed", timeout: .seconds(10)) { http.isDone(served) }
+        try testLoop.run(until: "the client to see the close") { served.client.peer.isFinished }
+        XCTAssertEqual(served.client.unread, "", "closed without an answer")
+    }
+
+    /// Many requests in flight at once are served by as many workers; once they are answered,
+    /// at most `RequestWorkers.retained` workers stay, and every connection is still served.
+    func testWorkersOfABurstAreGivenBack() throws {
+        let http = harness()
+        let all = try (0..<(RequestWorkers.retained + 8)).map { _ in try http.connect() }
+        for served in all { try served.client.peer.send("GET /later HTTP/1.1\r\nHost: x\r\n\r\n") }
+        try testLoop.settle()
+        let busy = LoopActor.assumeIsolated { RequestWorkers.shared.count }
+        XCTAssertGreaterThanOrEqual(busy, all.count, "one worker per request in a handler")
+        let gate: Gate = gate
+        LoopActor.assumeIsolated { gate.open() }
+        for served in all { XCTAssertEqual(try served.client.next().text, "later") }
+        try testLoop.settle()
+        let (workers, waiting) = LoopActor.assumeIsolated { (RequestWorkers.shared.count, RequestWorkers.shared.idle) }
+        XCTAssertLessThanOrEqual(workers, RequestWorkers.retained, "the burst's extra workers ended")
+        XCTAssertEqual(waiting, workers, "and the rest wait for work")
+        for served in all { XCTAssertEqual(try served.client.exchange("GET /hello/again HTTP/1.1\r\nHost: x\r\n\r\n").text, "Hello, again") }
+        for served in all { try http.finish(served) }
+    }
+}
