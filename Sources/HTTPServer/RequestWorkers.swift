@@ -27,6 +27,8 @@ final class RequestWorkers: @unchecked Sendable {
     @exclusivity(unchecked) private var waiting: [UnsafeContinuation<HTTPConnection?, Never>] = []
     /// Workers alive, serving or waiting.
     @exclusivity(unchecked) private(set) var count = 0
+    /// Workers resumed or started that have not run yet: each will look at `ready`.
+    @exclusivity(unchecked) private var pending = 0
 
     private init() {
         waiting.reserveCapacity(Self.retained)
@@ -35,38 +37,69 @@ final class RequestWorkers: @unchecked Sendable {
     /// Workers waiting for a connection.
     var idle: Int { waiting.count }
 
-    /// Hands `connection` to a worker: one that waits, else a new one once the running ones are
-    /// all busy (each takes the oldest connection handed over when it is free).
+    /// Hands `connection` to a worker: one that waits, when no worker is on its way to run
+    /// already; else it is queued for the worker on its way, which wakes another if more are
+    /// queued when it starts serving (so a worker that waits on the disk does not hold the
+    /// queue), and only when none waits is a new one started. A batch of events thus wakes one
+    /// worker, which serves the connections one after the other, not one task per connection.
     func serve(_ connection: HTTPConnection) {
-        if let worker = waiting.popLast() {
+        if pending == 0, let worker = waiting.popLast() {
+            pending += 1
             worker.resume(returning: connection)
             return
         }
         ready.append(connection)
+        if pending == 0 { start() }
+    }
+
+    private func start() {
+        pending += 1
         count += 1
         LoopTasks.start { await RequestWorkers.shared.work() }
     }
 
+    /// Another worker for the queued connections: a waiting one, handed the oldest, or a new one.
+    private func wake() {
+        if let worker = waiting.last, let connection = takeReady() {
+            waiting.removeLast()
+            pending += 1
+            worker.resume(returning: connection)
+        } else {
+            start()
+        }
+    }
+
+    /// The oldest queued connection, if any.
+    private func takeReady() -> HTTPConnection? {
+        guard readyStart < ready.count else { return nil }
+        let connection = ready[readyStart]
+        readyStart += 1
+        if readyStart == ready.count {
+            ready.removeAll(keepingCapacity: ready.capacity <= 64)
+            readyStart = 0
+        }
+        return connection
+    }
+
     @LoopActor
     private func work() async {
+        pending -= 1
+        var next = takeReady()
         while true {
-            if readyStart < ready.count {
-                let connection = ready[readyStart]
-                readyStart += 1
-                if readyStart == ready.count {
-                    ready.removeAll(keepingCapacity: ready.capacity <= 64)
-                    readyStart = 0
-                }
+            if let connection = next {
+                if readyStart < ready.count && pending == 0 { wake() }
                 await connection.serveUntilIdle()
+                next = takeReady()
                 continue
             }
             // Decided where the worker parks: a task may be suspended on its way into the call,
             // and every worker of a burst would then find the list short.
-            let next: HTTPConnection? = await withUnsafeContinuation { worker in
+            let handed: HTTPConnection? = await withUnsafeContinuation { worker in
                 if waiting.count < Self.retained { waiting.append(worker) } else { worker.resume(returning: nil) }
             }
-            guard let connection = next else { break }
-            await connection.serveUntilIdle()
+            guard let connection = handed else { break }
+            pending -= 1
+            next = connection
         }
         count -= 1
     }
