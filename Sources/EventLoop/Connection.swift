@@ -50,20 +50,7 @@ public final class Connection {
     /// may end it (after one last look at the socket, so a request already sent is still served).
     public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration?, idle: Bool = false) async -> ReadResult {
         while true {
-            if handle.readReady {
-                switch handle.fd.readSome(into: buffer) {
-                case let .processed(count):
-                    if count < buffer.count && !handle.peerClosed { handle.readReady = false }
-                    return .bytes(count)
-                case .endOfStream:
-                    return .closed
-                case .wouldBlock:
-                    handle.readReady = false
-                case let .failed(error):
-                    record("read", error)
-                    return .closed
-                }
-            }
+            if let result = readIfAvailable(into: buffer) { return result }
             if idle && loop.isDraining { return .draining }
             switch await waitReadable(timeout: timeout, idle: idle) {
             case .ready, .draining: continue
