@@ -6,26 +6,7 @@ import XCTest
 /// An HTTP/1.1 connection served in-process (`HTTPService` over a socket pair, the loop driven by
 /// the test): keep-alive, pipelining, `100-continue`, unread bodies, the header deadline, the
 /// lingering close, malformed requests.
-final class HTTPConnectionTests: XCTestCase {
-    var testLoop: TestLoop!
-    var gate: Gate!
-
-    override func setUpWithError() throws {
-        testLoop = try TestLoop.shared()
-        gate = LoopActor.assumeIsolated { Gate() }
-    }
-
-    func harness(_ configure: (inout HTTPSettings) -> Void = { _ in }) -> HTTPHarness {
-        var settings = HTTPSettings()
-        configure(&settings)
-        return HTTPHarness(testLoop, routes: TestRoutes.make(gate: gate), settings: settings)
-    }
-
-    func openGate() {
-        let gate: Gate = gate
-        LoopActor.assumeIsolated { gate.open() }
-    }
-
+final class HTTPConnectionTests: HTTPServingTestCase {
     // MARK: Keep-alive and pipelining
 
     /// Two requests, one after the other, on one connection: the first answer does not close it.

@@ -6,21 +6,7 @@ import XCTest
 /// loop's free lists between requests, taken again when bytes arrive), and no task (its requests
 /// are served by the loop's request workers). Requests that arrive in pieces after the buffers
 /// went back, pipelined ones included, are still served whole and in order.
-final class IdleConnectionTests: XCTestCase {
-    var testLoop: TestLoop!
-    var gate: Gate!
-
-    override func setUpWithError() throws {
-        testLoop = try TestLoop.shared()
-        gate = LoopActor.assumeIsolated { Gate() }
-    }
-
-    func harness(_ configure: (inout HTTPSettings) -> Void = { _ in }) -> HTTPHarness {
-        var settings = HTTPSettings()
-        configure(&settings)
-        return HTTPHarness(testLoop, routes: TestRoutes.make(gate: gate), settings: settings)
-    }
-
+final class IdleConnectionTests: HTTPServingTestCase {
     /// Input buffers lent to connections right now (by every connection of the process).
     var buffersLent: Int { LoopActor.assumeIsolated { ConnectionBuffers.shared.heads.lent } }
     var parsersIdle: Int { LoopActor.assumeIsolated { ConnectionBuffers.shared.idleParsers } }
@@ -97,8 +83,7 @@ final class IdleConnectionTests: XCTestCase {
         try testLoop.settle()
         let busy = LoopActor.assumeIsolated { RequestWorkers.shared.count }
         XCTAssertGreaterThanOrEqual(busy, all.count, "one worker per request in a handler")
-        let gate: Gate = gate
-        LoopActor.assumeIsolated { gate.open() }
+        openGate()
         for served in all { XCTAssertEqual(try served.client.next().text, "later") }
         try testLoop.settle()
         let (workers, waiting) = LoopActor.assumeIsolated { (RequestWorkers.shared.count, RequestWorkers.shared.idle) }
