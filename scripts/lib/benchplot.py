@@ -66,20 +66,21 @@ def ratio(ours, theirs):
 
 
 def render(cells, rows, title, subtitle):
-    """The SVG document for CELLS [(size, conns)] and ROWS (parse_rows's) as text."""
+    """The SVG document for CELLS [(size, conns)] and ROWS (parse_rows's) as text; SUBTITLE is
+    a list of lines."""
     cell_w = len(SERVERS) * (BAR + GAP) + CELL_PAD
     width = max(LEFT + RIGHT + cell_w * max(len(cells), 1), 760)
-    height = TOP + len(PANELS) * (PANEL_H + PANEL_GAP) + 20
+    head = TOP + 17 * max(len(subtitle) - 1, 0)
+    height = head + len(PANELS) * (PANEL_H + PANEL_GAP) + 20
     doc = svg.Svg(width, height)
-    doc.text(LEFT, 26, title, size=16, weight="bold", cls="title")
-    doc.text(LEFT, 44, subtitle, size=11, fill="#555", cls="subtitle")
-    svg.legend(doc, LEFT, 66, [(s, COLOURS[s]) for s in SERVERS])
-    doc.text(width - RIGHT, 66, "log scales; ratio = supervisor / nginx", size=10, anchor="end", fill="#555")
+    y = svg.heading(doc, LEFT, title, subtitle) + 14
+    svg.legend(doc, LEFT, y, [(s, COLOURS[s]) for s in SERVERS])
+    doc.text(width - RIGHT, y, "log scales; ratio = supervisor / nginx", size=10, anchor="end", fill="#555")
     if not cells:
-        doc.text(width / 2, TOP + PANEL_H / 2, "no cells: the benchmark produced no results", size=14,
+        doc.text(width / 2, head + PANEL_H / 2, "no cells: the benchmark produced no results", size=14,
                  anchor="middle", cls="empty")
     for p, (field, label) in enumerate(PANELS):
-        top = TOP + p * (PANEL_H + PANEL_GAP) + 16
+        top = head + p * (PANEL_H + PANEL_GAP) + 16
         _panel(doc, cells, rows, field, label, top, width, cell_w)
     return doc.render()
 
@@ -88,7 +89,7 @@ def _panel(doc, cells, rows, field, label, top, width, cell_w):
     bottom = top + PANEL_H - 16
     values = [rows.get((s, c, srv), {}).get(field) for s, c in cells for srv in SERVERS]
     lo, hi = svg.log_decades(values)
-    axis = svg.Axis(top + 14, bottom, lo, hi, log=True)
+    axis = svg.Axis(top + 26, bottom, lo, hi, log=True)  # room above for the ratios and figures
     doc.text(LEFT, top - 4, label, size=12, weight="bold", cls="panel-title")
     axis.draw(doc, LEFT, width - RIGHT, "")
     for i, (size, conns) in enumerate(cells):
@@ -115,7 +116,9 @@ def _bar(doc, axis, x, v, row, server, size, conns, label):
         doc.text(x + BAR / 2, axis.bottom - 4, "n/a" if row else "failed", size=9, anchor="middle", fill="#b00",
                  cls="missing")
         return
-    y = axis.y(v) if v > 0 else axis.bottom
-    doc.rect(x, y, BAR, axis.bottom - y, COLOURS[server], cls=f"bar {server}", title=f"{what} = {v:g}{flag}")
+    y = axis.bottom
+    if v > 0:
+        y = axis.y(v)
+        doc.rect(x, y, BAR, axis.bottom - y, COLOURS[server], cls=f"bar {server}", title=f"{what} = {v:g}{flag}")
     text = svg.si(v) + ("!" if errors else "")
     doc.text(x + BAR / 2, y - 3, text, size=9, anchor="middle", fill="#b00" if errors else "#222", cls="value")

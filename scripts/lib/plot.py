@@ -23,6 +23,7 @@ import benchplot  # noqa: E402
 import svg  # noqa: E402
 import timelineplot  # noqa: E402
 
+USAGE = "usage: plot.py bench ROWS OUT.svg [--note TEXT] | timeline OUT.svg [--note TEXT] NAME=DIR... (--help)"
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -52,13 +53,16 @@ def take_note(args):
 
 def main(argv):
     args = list(argv)
-    if not args or args[0] in ("-h", "--help"):
+    if args and args[0] in ("-h", "--help"):
         print(__doc__)
-        return 0 if args else 3
+        return 0
+    if not args:
+        print(USAGE, file=sys.stderr)
+        return 3
     cmd, args = args[0], args[1:]
     try:
         note = take_note(args)
-        subtitle = provenance() + (f"; {note}" if note else "")
+        subtitle = [provenance()] + ([note] if note else [])
         if cmd == "bench" and len(args) == 2:
             with open(args[0]) as f:
                 cells, rows = benchplot.parse_rows(f.read())
@@ -74,7 +78,7 @@ def main(argv):
             doc = timelineplot.render(scenarios, "requests/s under reloads, scaling, upgrade and kill -9: "
                                       "scripts/zero-downtime", subtitle)
         else:
-            print(__doc__, file=sys.stderr)
+            print(USAGE, file=sys.stderr)
             return 3
         svg.write(out, doc)
     except (benchplot.BadInput, timelineplot.BadInput, OSError) as e:

@@ -150,6 +150,17 @@ class Axis:
         svg.text(left - 48, mid, label, size=11, anchor="middle", rotate=-90, cls="axis-label")
 
 
+def heading(svg, x, title, lines):
+    """The figure's title and its subtitle LINES (where, when, how) from the top; returns the y
+    below them."""
+    svg.text(x, 26, title, size=16, weight="bold", cls="title")
+    y = 26
+    for line in lines:
+        y += 17
+        svg.text(x, y, line, size=11, fill="#555", cls="subtitle")
+    return y + 8
+
+
 def legend(svg, x, y, entries):
     """Coloured swatches with names, left to right from (X, Y); returns the x after them."""
     for name, colour in entries:

@@ -108,13 +108,14 @@ class Scenario:
 
 
 def load(name, directory):
-    """A scenario from the files zero-downtime leaves in DIRECTORY: timeline.txt (required),
-    events.txt, server.log and wrk.txt (each optional)."""
+    """A scenario from the files zero-downtime leaves in DIRECTORY: timeline.txt, events.txt,
+    server.log and wrk.txt. Without a timeline (the scenario failed before its load ended) the
+    panel says so; a malformed file is an error."""
     try:
         with open(os.path.join(directory, "timeline.txt")) as f:
             bucket_ms, counts = parse_timeline(f.read())
-    except OSError as e:
-        raise BadInput(f"{name}: no timeline: {e}")
+    except FileNotFoundError:
+        return Scenario(name, [], [], "no timeline.txt: the scenario's load did not run to its end")
     except BadInput as e:
         raise BadInput(f"{name}: timeline.txt: {e}")
     events = []
@@ -142,19 +143,19 @@ def _summary(directory, bucket_ms):
 
 
 def render(scenarios, title, subtitle):
-    """The SVG document for SCENARIOS (a list of Scenario) as text."""
+    """The SVG document for SCENARIOS (a list of Scenario) as text; SUBTITLE is a list of lines."""
     width = 980
-    height = TOP + max(len(scenarios), 1) * (PANEL_H + PANEL_GAP) + 10
+    head = TOP + 17 * max(len(subtitle) - 1, 0)
+    height = head + max(len(scenarios), 1) * (PANEL_H + PANEL_GAP) + 10
     doc = svg.Svg(width, height)
-    doc.text(LEFT, 26, title, size=16, weight="bold", cls="title")
-    doc.text(LEFT, 44, subtitle, size=11, fill="#555", cls="subtitle")
-    x = svg.legend(doc, LEFT, 66, [("completed responses/s", LINE), ("non-2xx/3xx responses/s", BAD)])
-    x = _legend_line(doc, x, 66, SIGNAL, None, "operator action")
-    _legend_line(doc, x, 66, DONE, "3,3", "script saw it complete")
+    y = svg.heading(doc, LEFT, title, subtitle) + 14
+    x = svg.legend(doc, LEFT, y, [("completed responses/s", LINE), ("non-2xx/3xx responses/s", BAD)])
+    x = _legend_line(doc, x, y, SIGNAL, None, "operator action")
+    _legend_line(doc, x, y, DONE, "3,3", "script saw it complete")
     if not scenarios:
-        doc.text(width / 2, TOP + PANEL_H / 2, "no scenarios recorded", size=14, anchor="middle", cls="empty")
+        doc.text(width / 2, head + PANEL_H / 2, "no scenarios recorded", size=14, anchor="middle", cls="empty")
     for i, s in enumerate(scenarios):
-        _panel(doc, s, TOP + i * (PANEL_H + PANEL_GAP) + 20, width)
+        _panel(doc, s, head + i * (PANEL_H + PANEL_GAP) + 20, width)
     return doc.render()
 
 
@@ -215,4 +216,7 @@ def _panel(doc, s, top, width):
         row_ends[row] = x + 6 * len(label) + 6
         y = top + LABEL_ROWS[row]
         doc.line(x, y + 2, x, bottom, stroke=SIGNAL, width=1.5, cls="mark")
-        doc.text(x + 2, y, label, size=10, fill=SIGNAL, cls="mark-label")
+        # Near the right edge the label goes to the left of its line, inside the figure.
+        fits = x + 6 * len(label) + 2 <= width
+        doc.text(x + 2 if fits else x - 2, y, label, size=10, anchor="start" if fits else "end", fill=SIGNAL,
+                 cls="mark-label")
