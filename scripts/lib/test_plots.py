@@ -189,6 +189,13 @@ class TimelinePlotTests(unittest.TestCase):
         ys = [e.get("y") for e in by_class(root, "text", "mark-label")]
         self.assertEqual(len(set(ys[:3])), 3)
 
+    def test_a_repeated_label_is_written_once_with_its_count(self):
+        pts = [(T0 + i * 100, 10.0, 0.0) for i in range(50)]
+        events = [(T0 + 500 * i, "signal", "recycle") for i in range(1, 4)] + [(T0 + 2000, "signal", "USR2")]
+        root = self.render([timelineplot.Scenario("recycle", pts, events, "")])
+        self.assertEqual(texts(root, "mark-label"), ["recycle (x3)", "USR2"])
+        self.assertEqual(len(by_class(root, "line", "mark")), 4)
+
     def test_empty_and_all_zero_scenarios_draw(self):
         root = self.render([timelineplot.Scenario("usr2", [], [], "no timeline.txt"),
                             timelineplot.Scenario("kill9", [(T0, 0.0, 0.0), (T0 + 100, 0.0, 0.0)], [], "")])

@@ -204,13 +204,23 @@ def _panel(doc, s, top, width):
         line += [(x_of(start), y), (x_of(start + step), y)]
     doc.polyline(line, LINE, cls="rate")
     row_ends = [float("-inf")] * len(LABEL_ROWS)
-    for t, kind, label in s.events:
-        if not t0 <= t <= t0 + span:
-            continue
+    shown = [e for e in s.events if t0 <= e[0] <= t0 + span]
+    repeats = {}
+    for _, kind, label in shown:
+        if kind == "signal":
+            repeats[label] = repeats.get(label, 0) + 1
+    for t, kind, label in shown:
         x = x_of(t)
         if kind != "signal":
             doc.line(x, top + 34, x, bottom, stroke=DONE, width=1, dash="3,3", cls="done")
             continue
+        # A label that repeats (every recycle) is written once, with its count, not over each line.
+        if label not in repeats:
+            doc.line(x, top + 34, x, bottom, stroke=SIGNAL, width=1.5, cls="mark")
+            continue
+        n = repeats.pop(label)
+        if n > 1:
+            label = f"{label} (x{n})"
         # Labels above the plot, each in the first of the rows where it does not overlap the last.
         row = next((i for i, end in enumerate(row_ends) if end < x), min(range(len(row_ends)), key=row_ends.__getitem__))
         row_ends[row] = x + 6 * len(label) + 6
