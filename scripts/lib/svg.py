@@ -106,7 +106,8 @@ def log_decades(values):
     pos = [v for v in values if v is not None and v > 0 and math.isfinite(v)]
     if not pos:
         return 1.0, 10.0
-    lo = 10.0 ** math.floor(math.log10(min(pos)))
+    # The lowest figure sits above the floor (a bar of 10 on a 10..1000 axis would not show).
+    lo = 10.0 ** math.floor(math.log10(min(pos)) - 1e-9)
     hi = 10.0 ** math.ceil(math.log10(max(pos)))
     if hi <= lo:
         hi = lo * 10

@@ -59,7 +59,8 @@ class SvgTests(unittest.TestCase):
     def test_log_decades_ignore_zero_and_missing(self):
         self.assertEqual(svg.log_decades([0, None, 150, 120000]), (100.0, 1000000.0))
         self.assertEqual(svg.log_decades([0, None]), (1.0, 10.0))
-        self.assertEqual(svg.log_decades([1000]), (1000.0, 10000.0))
+        self.assertEqual(svg.log_decades([1000]), (100.0, 1000.0))
+        self.assertEqual(svg.log_decades([10, 20]), (1.0, 100.0))
 
     def test_axis_maps_ends_and_clamps(self):
         a = svg.Axis(top=10, bottom=110, lo=1, hi=100, log=True)
