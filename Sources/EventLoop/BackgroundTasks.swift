@@ -29,6 +29,9 @@ public final class BackgroundTasks {
     /// Called with a task's name and the error it threw (the worker: a log line).
     public var onFailure: (@LoopActor (String, any Error) -> Void)?
 
+    /// A set of its own (tests); a worker's are `shared`.
+    public init() {}
+
     /// How many are running.
     public var count: Int { running.count }
 
