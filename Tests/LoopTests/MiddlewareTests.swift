@@ -66,8 +66,8 @@ final class MiddlewareTests: HTTPServingTestCase {
         try http.finish(served)
     }
 
-    /// Timing or logging middleware sees the final status of every request: a 404 from routing, the status a handler threw
-    /// (a 500 too: one answer for all).
+    /// Timing or logging middleware sees the final status of every request: a 404 from routing,
+    /// the status a handler threw (its 500 too: one answer for all).
     func testAMiddlewareSeesNotFoundAndTheFailuresOfHandlers() throws {
         let calls = LoopActor.assumeIsolated { Calls() }
         let statuses = Middleware { request, next in
@@ -77,7 +77,7 @@ final class MiddlewareTests: HTTPServingTestCase {
         }
         let (http, served) = try serve([statuses], calls: calls)
         XCTAssertEqual(try served.client.exchange("GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n").status, 404)
-        XCTAssertEqual(try served.client.exchange("GET /fail HTTP/1.1\r\nHost: x\r\n\r\n").status, 500)
+        XCTAssertEqual(try served.client.exchange("GET /fail HTTP/1.1\r\nHost: x\r\n\r\n").status, 422)
         LoopActor.assumeIsolated { XCTAssertEqual(calls.trace, ["/nowhere 404", "/fail 422"]) }
         try http.finish(served)
     }
