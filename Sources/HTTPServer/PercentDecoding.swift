@@ -2,7 +2,11 @@
 /// followed by two hex digits, or bytes that are not UTF-8 once decoded, make the text invalid
 /// rather than being passed through, so `%2e%2e` and friends cannot slip past a check done on the
 /// raw text. In HTTPServer, not WebApp: the query parameters of every request decode with it too.
+///
+/// `@inlinable`: the built-in hello and file routes (WebApp) call `decode` per request, and it was
+/// theirs to inline before it moved down here.
 public enum PercentDecoding {
+    @inlinable
     public static func decode(_ segment: Substring) -> String? {
         // Most segments hold no escape: they are already valid UTF-8 (a Substring is), so copy.
         guard segment.utf8.contains(UInt8(ascii: "%")) else { return String(segment) }
@@ -26,7 +30,8 @@ public enum PercentDecoding {
         return decode(spaced[...])
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
+    @usableFromInline
+    static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10

@@ -17,17 +17,20 @@ public struct RouterResponder: HTTPResponder {
 
     public init(_ router: Router<RouteHandler>, middleware: [Middleware] = []) {
         self.router = router
-        chain = middleware.isEmpty ? nil : Middleware.chain(middleware) { [router] request in await Self.route(request, in: router) }
+        // The innermost step is this responder without middleware: routing and the handler.
+        let routing = RouterResponder(routingOnly: router)
+        chain = middleware.isEmpty ? nil : Middleware.chain(middleware) { request in await routing.respond(to: request) }
     }
 
+    private init(routingOnly router: Router<RouteHandler>) {
+        self.router = router
+        chain = nil
+    }
+
+    /// Routing and the handler inline, no further async call: each one costs a frame and a hop.
     @LoopActor
     public func respond(to request: Request) async -> Response {
         if let chain { return await chain(request) }
-        return await Self.route(request, in: router)
-    }
-
-    @LoopActor
-    static func route(_ request: Request, in router: Router<RouteHandler>) async -> Response {
         switch router.match(method: request.method.rawValue, path: request.path) {
         case let .found(handler, parameters):
             request.boundParameters = parameters
