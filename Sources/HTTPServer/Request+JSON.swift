@@ -20,8 +20,18 @@ extension Request {
 extension Response {
     /// A JSON response (`application/json`). Throws what the encoder throws (a `Double` that is
     /// not finite, say): out of a handler, a 500 and a log line.
-    public static func json<T: Encodable>(_ value: T, status: Status = .ok, encoder: JSONEncoder = JSONEncoder()) throws -> Response {
+    public static func json<T: Encodable>(_ value: T, status: Status = .ok, encoder: JSONEncoder = Response.jsonEncoder()) throws -> Response {
         Response(status: status, headers: [("Content-Type", "application/json")], body: .bytes(Array(try encoder.encode(value))))
+    }
+}
+
+extension Response {
+    /// The encoder `json` uses unless given one: keys sorted, so the same value is always the
+    /// same bytes (the encoder's own order follows the per-process hash seed), `/` unescaped.
+    public static func jsonEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
     }
 }
 

@@ -150,6 +150,7 @@ final class HandlerAPITests: HTTPServingTestCase {
         XCTAssertEqual(reply.status, 201)
         XCTAssertEqual(reply.header("Content-Type"), "application/json")
         XCTAssertEqual(try JSONDecoder().decode(Note.self, from: Data(reply.body)), Note(text: "buy milk", tags: ["home"]))
+        XCTAssertEqual(reply.text, #"{"tags":["home"],"text":"buy milk"}"#, "keys sorted: the same note, the same bytes, in any process")
         try http.finish(served)
     }
 
