@@ -114,12 +114,16 @@ let faults = App(name: "faults", defaultBind: .ipv4(host: "127.0.0.1", port: 0))
 
 /// A background task that writes `beats=N` to `--heartbeat-file` every 20 ms; on a drain it
 /// writes `cancelled`, cleans up for 300 ms (a loop timer, which the cancellation does not cut
-/// short), then writes `stopped`: the worker must wait for it.
+/// short), then writes `stopped`: the worker must wait for it. With `--heartbeat-stubborn` the
+/// cleanup takes an hour: the drain deadline must cut it.
 let heartbeatFile = Setting("heartbeat-file", default: "")
+let heartbeatStubborn = Setting("heartbeat-stubborn", default: false)
 let heartbeat = App(name: "heartbeat", defaultBind: .ipv4(host: "127.0.0.1", port: 0), options: [
     .value(heartbeatFile, "PATH", "heartbeat: the file the background task writes") { try Values.path($0) },
+    .flag(heartbeatStubborn, "heartbeat: the task's cleanup outlasts any drain deadline"),
 ]) { config in
     let path = config[heartbeatFile]
+    let cleanup: Duration = config[heartbeatStubborn] ? .seconds(3600) : .milliseconds(300)
     return { _ in
         BackgroundTasks.start("heartbeat") {
             var beats = 0
@@ -131,7 +135,7 @@ let heartbeat = App(name: "heartbeat", defaultBind: .ipv4(host: "127.0.0.1", por
                 }
             } catch is CancellationError {
                 try writeAtomically(path, "beats=\(beats) cancelled\n")
-                await withCheckedContinuation { done in EventLoop.current.schedule(after: .milliseconds(300)) { done.resume() } }
+                await withCheckedContinuation { done in EventLoop.current.schedule(after: cleanup) { done.resume() } }
                 try writeAtomically(path, "beats=\(beats) cancelled stopped\n")
             }
         }

@@ -81,27 +81,43 @@ final class HandlerTests: XCTestCase {
                           "worker=", "slot=0")
     }
 
-    /// On a stop, the background task is cancelled, and the worker exits only once it has
-    /// returned from its cleanup (300 ms on a loop timer, after the cancellation).
-    func testABackgroundTaskIsCancelledOnStopAndAwaited() throws {
+    /// The heartbeat app writing to a file of its own; `body` gets the server and the file's text.
+    func withHeartbeat(_ extra: [String] = [], _ body: (ServerProcess, () -> String) throws -> Void) throws {
         let directory = ServerProcess.temporaryDirectory()
         let file = directory + "/heartbeat"
         defer {
             unlink(file)
             rmdir(directory)
         }
-        let (server, _) = try start("heartbeat", ["--heartbeat-file", file])
+        let (server, _) = try start("heartbeat", ["--heartbeat-file", file] + extra)
         defer { server.stop() }
         func beats() -> String { (try? String(contentsOfFile: file, encoding: .utf8)) ?? "" }
         func count() -> Int { Int(beats().dropFirst("beats=".count).prefix { $0.isNumber }) ?? 0 }
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { count() >= 3 }, "beats: \(beats())")
         let before = count()
         XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { count() > before }, "it goes on beating: \(beats())")
+        try body(server, beats)
+    }
 
-        server.signal(SIGTERM)
-        let exit = server.waitForExit()
-        XCTAssertEqual(exit?.code, 0, server.log)
-        XCTAssertTrue(beats().hasSuffix(" cancelled stopped\n"), "the cleanup ran to its end before the worker exited: \(beats())")
-        XCTAssertTrue(server.lines(containing: "drain deadline reached").isEmpty, server.log)
+    /// On a stop, the background task is cancelled, and the worker exits only once it has
+    /// returned from its cleanup (300 ms on a loop timer, after the cancellation).
+    func testABackgroundTaskIsCancelledOnStopAndAwaited() throws {
+        try withHeartbeat { server, beats in
+            server.signal(SIGTERM)
+            let exit = server.waitForExit()
+            XCTAssertEqual(exit?.code, 0, server.log)
+            XCTAssertTrue(beats().hasSuffix(" cancelled stopped\n"), "the cleanup ran to its end before the worker exited: \(beats())")
+            XCTAssertTrue(server.lines(containing: "drain deadline reached").isEmpty, server.log)
+        }
+    }
+
+    /// A task whose cleanup never ends holds the worker only until the drain deadline.
+    func testTheDrainDeadlineCutsABackgroundTaskThatDoesNotReturn() throws {
+        try withHeartbeat(["--heartbeat-stubborn", "--graceful-timeout", "1s"]) { server, beats in
+            server.signal(SIGTERM)
+            server.waitForLog("drain deadline reached")
+            XCTAssertNotNil(server.waitForExit(), "the master exits once its worker is gone")
+            XCTAssertTrue(beats().hasSuffix(" cancelled\n"), "cancelled, and cut in its cleanup: \(beats())")
+        }
     }
 }
