@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "WebAppTests", dependencies: ["WebApp", "HTTPServer"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "Posix"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
-        .testTarget(name: "LoopTests", dependencies: ["EventLoop", "HTTPServer", "HTTP", "WebApp", "Posix", "CLinux", "TestSupport"]),
+        .testTarget(name: "LoopTests", dependencies: ["EventLoop", "HTTPServer", "HTTP", "WebApp", "Posix", "CLinux", "TestSupport", "Logging"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Posix", "supervisor-cli", "supervisor-fixture", "TestSupport"]),

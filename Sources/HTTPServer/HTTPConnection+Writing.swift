@@ -98,7 +98,7 @@ final class ChunkWriter: BodyWriter {
     let connection: Connection
     let chunked: Bool
     let timeout: Duration
-    private let framing = ByteBuffer()
+    let framing = ByteBuffer()
 
     init(connection: Connection, chunked: Bool, timeout: Duration) {
         self.connection = connection

@@ -39,8 +39,12 @@ public struct Response: Sendable {
     }
 }
 
-/// Where a streamed body goes: each `write` becomes one chunk.
+/// Where a streamed body goes: each `write` becomes one chunk. `write(String)` is there too
+/// (BodyWriter.swift).
 @LoopActor
 public protocol BodyWriter {
+    /// The bytes must stay valid until the call returns (a `ByteBuffer`'s, say).
     func write(_ bytes: UnsafeRawBufferPointer) async throws
+    /// The bytes are copied once, so any array will do.
+    func write(_ bytes: [UInt8]) async throws
 }

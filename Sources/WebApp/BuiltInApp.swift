@@ -11,27 +11,29 @@ import HTTPServer
 /// as long as the worker's loop runs, draining or not, so an orchestrator never kills a server
 /// for draining.
 public enum BuiltInApp {
+    /// Each handler is declared `throws`, though none throws: a closure that does not is converted
+    /// to `RouteHandler` by an async thunk, an extra frame per request (measured: 130 instructions).
     public static func routes(files: FileServer? = nil) -> Router<RouteHandler> {
         var router = Router<RouteHandler>()
         if let files {
-            router.get("/") { request in await files.listing(request) }
-            router.get("/files/{name}") { request in await files.file(request) }
-            router.put("/files/{name}") { request in await files.upload(request) }
+            router.get("/") { request throws in await files.listing(request) }
+            router.get("/files/{name}") { request throws in await files.file(request) }
+            router.put("/files/{name}") { request throws in await files.upload(request) }
         } else {
-            router.get("/") { _ in .text("Hello, World!") }
+            router.get("/") { _ throws in .text("Hello, World!") }
         }
-        router.get("/hello/{name}") { request in
+        router.get("/hello/{name}") { request throws in
             guard let raw = request.parameters["name"], let name = PercentDecoding.decode(raw) else {
                 return .text("the name is not valid percent-encoded UTF-8\n", status: .badRequest)
             }
             return .text("Hello, \(name)")
         }
-        router.get("/healthz") { _ in
+        router.get("/healthz") { _ throws in
             let loop = EventLoop.current
             if loop.isDraining { return .text("draining\n", status: .serviceUnavailable) }
             return loop.isOutOfRotation ? .text("out of rotation\n", status: .serviceUnavailable) : .text("ok\n")
         }
-        router.get("/livez") { _ in .text("ok\n") }
+        router.get("/livez") { _ throws in .text("ok\n") }
         return router
     }
 }

@@ -34,6 +34,7 @@ public final class Worker {
         var logger = logger
         logger.context.append(("worker", LogValue(Process.id)))
         logger.context.append(("slot", LogValue(launch.slot)))
+        Logger.process = logger
         let loop: EventLoop
         let terminate: SignalDescriptor
         do {
@@ -73,6 +74,7 @@ public final class Worker {
     }
 
     private func boot(_ makeService: ServiceFactory) {
+        watchBackgroundTasks()
         do {
             service = try makeService(launch)
         } catch {
@@ -236,6 +238,7 @@ public final class Worker {
             acceptor?.stop(takingQueued: true)
             acceptor = nil
             loop.wakeIdleConnections()
+            BackgroundTasks.shared.cancelAll()
         }
         drainTimer?.cancel()
         drainTimer = loop.schedule(after: deadline.since(.now)) {
@@ -252,7 +255,17 @@ public final class Worker {
         finishIfDrained()
     }
 
+    /// Done once no connection is open and no background task runs (they are cancelled by the
+    /// drain and get its deadline to return).
     private func finishIfDrained() {
-        if drainDeadline != nil && ServiceStats.shared.open == 0 { loop.stop() }
+        if drainDeadline != nil && ServiceStats.shared.open == 0 && BackgroundTasks.shared.count == 0 { loop.stop() }
+    }
+
+    private func watchBackgroundTasks() {
+        let tasks = BackgroundTasks.shared
+        tasks.onEmpty = { [unowned self] in finishIfDrained() }
+        tasks.onFailure = { [logger] name, error in
+            logger.error("background task failed", ("task", .string(name)), ("error", .string(String(describing: error))))
+        }
     }
 }

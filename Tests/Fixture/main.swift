@@ -49,6 +49,111 @@ let squares = App(name: "squares", defaultBind: .ipv4(host: "127.0.0.1", port: 9
 }
 // README example: end
 
+// README handlers example: begin
+import SupervisorKit
+
+/// A small JSON API: `POST /notes` takes `{"text": "…", "tags": ["…"]}`, `GET /notes?tag=home`
+/// lists them. Each worker keeps its own notes in memory, trimmed by a task beside the server.
+struct Note: Codable, Sendable {
+    var text: String
+    var tags: [String]?
+}
+
+@LoopActor final class Notebook {
+    var notes: [Note] = []
+}
+
+/// Every response carries a request id: the client's `X-Request-Id`, or a new one.
+let requestID = Middleware { request, next in
+    let id = request.headers["x-request-id"] ?? String(UInt64.random(in: 1...UInt64.max), radix: 16)
+    var response = await next(request)
+    response.headers.append(("X-Request-Id", id))
+    return response
+}
+
+let notes = App(name: "notes", defaultBind: .ipv4(host: "127.0.0.1", port: 9001)) { _ in
+    { _ in
+        let notebook = Notebook()
+        var router = Router<RouteHandler>()
+        router.post("/notes") { request in
+            let note = try await request.decode(Note.self, upTo: 16 * 1024)  // malformed: 400, larger: 413
+            guard !note.text.isEmpty else { throw HTTPError(.unprocessableContent, "a note needs some text") }
+            notebook.notes.append(note)
+            return try .json(note, status: .created)
+        }
+        router.get("/notes") { request in
+            let tag = request.queryParameters["tag"]
+            return try .json(notebook.notes.filter { note in tag.map { note.tags?.contains($0) ?? false } ?? true })
+        }
+        // The outgoing call through the HTTP client goes here once it lands (issue 11 §2).
+        BackgroundTasks.start("trim-notes") {
+            while true {  // the newest 1,000 notes are kept; on a drain, Task.sleep throws and this ends
+                try await Task.sleep(for: .seconds(1))
+                notebook.notes.removeFirst(max(0, notebook.notes.count - 1_000))
+            }
+        }
+        return HTTPService(responder: RouterResponder(router, middleware: [requestID]))
+    }
+}
+// README handlers example: end
+
+/// `GET /trap` traps in its handler (a worker crash the master must replace), `GET /throw`
+/// throws (500 and a log line), `GET /pid` answers the worker's pid.
+let faults = App(name: "faults", defaultBind: .ipv4(host: "127.0.0.1", port: 0)) { _ in
+    { _ in
+        var router = Router<RouteHandler>()
+        router.get("/pid") { _ in .text("\(Process.id)\n") }
+        router.get("/trap") { request -> Response in
+            let divisor = Int(request.queryParameters["by"] ?? "0") ?? 0
+            return .text("\(100 / divisor)\n")  // division by zero: a trap
+        }
+        router.get("/throw") { _ in throw FixtureBootError() }
+        return HTTPService(responder: RouterResponder(router))
+    }
+}
+
+/// A background task that writes `beats=N` to `--heartbeat-file` every 20 ms; on a drain it
+/// writes `cancelled`, cleans up for 300 ms (a loop timer, which the cancellation does not cut
+/// short), then writes `stopped`: the worker must wait for it. With `--heartbeat-stubborn` the
+/// cleanup takes an hour: the drain deadline must cut it.
+let heartbeatFile = Setting("heartbeat-file", default: "")
+let heartbeatStubborn = Setting("heartbeat-stubborn", default: false)
+let heartbeat = App(name: "heartbeat", defaultBind: .ipv4(host: "127.0.0.1", port: 0), options: [
+    .value(heartbeatFile, "PATH", "heartbeat: the file the background task writes") { try Values.path($0) },
+    .flag(heartbeatStubborn, "heartbeat: the task's cleanup outlasts any drain deadline"),
+]) { config in
+    let path = config[heartbeatFile]
+    let cleanup: Duration = config[heartbeatStubborn] ? .seconds(3600) : .milliseconds(300)
+    return { _ in
+        BackgroundTasks.start("heartbeat") {
+            var beats = 0
+            do {
+                while true {
+                    beats += 1
+                    try writeAtomically(path, "beats=\(beats)\n")
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            } catch is CancellationError {
+                try writeAtomically(path, "beats=\(beats) cancelled\n")
+                await withCheckedContinuation { done in EventLoop.current.schedule(after: cleanup) { done.resume() } }
+                try writeAtomically(path, "beats=\(beats) cancelled stopped\n")
+            }
+        }
+        var router = Router<RouteHandler>()
+        router.get("/") { _ in .text("beating\n") }
+        return HTTPService(responder: RouterResponder(router))
+    }
+}
+
+/// Replaces `path`'s contents whole (a temp file renamed over it): a reader never sees half.
+func writeAtomically(_ path: String, _ text: String) throws {
+    let temporary = path + ".tmp"
+    let fd = try FileSystem.open(temporary, [.writeOnly, .create, .truncate], permissions: 0o644)
+    defer { fd.close() }
+    try fd.writeAll(text)
+    try FileSystem.rename(temporary, to: path)
+}
+
 /// A streamed body of unknown length: `GET /count/{n}` writes n lines, one chunk each.
 let counting = App(name: "counting", defaultBind: .ipv4(host: "127.0.0.1", port: 0)) { _ in
     { _ in
@@ -91,4 +196,4 @@ let context = App(name: "context", defaultBind: .ipv4(host: "127.0.0.1", port: 0
     }
 }
 
-SupervisorMain.run(apps: [.http, .echo, failBoot, crashSoon, squares, counting, context], defaultApp: "http", programName: "supervisor-fixture")
+SupervisorMain.run(apps: [.http, .echo, failBoot, crashSoon, squares, counting, context, notes, faults, heartbeat], defaultApp: "http", programName: "supervisor-fixture")

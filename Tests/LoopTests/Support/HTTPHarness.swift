@@ -16,8 +16,12 @@ struct HTTPHarness {
     }
 
     init(_ testLoop: TestLoop, routes: Router<RouteHandler>, settings: HTTPSettings = HTTPSettings()) {
+        self.init(testLoop, responder: RouterResponder(routes), settings: settings)
+    }
+
+    init(_ testLoop: TestLoop, responder: some HTTPResponder, settings: HTTPSettings = HTTPSettings()) {
         self.testLoop = testLoop
-        service = LoopActor.assumeIsolated { HTTPService(responder: RouterResponder(routes), settings: settings) }
+        service = LoopActor.assumeIsolated { HTTPService(responder: responder, settings: settings) }
     }
 
     /// A new connection (a socket pair, or loopback TCP where TCP's behaviour matters), served.

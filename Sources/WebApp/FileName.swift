@@ -1,30 +1,4 @@
-/// Percent-decoding of a path segment (RFC 3986 §2.1), strictly: a `%` not followed by two hex
-/// digits, or bytes that are not UTF-8 once decoded, make the segment invalid rather than being
-/// passed through, so `%2e%2e` and friends cannot slip past a check done on the raw text.
-public enum PercentDecoding {
-    public static func decode(_ segment: Substring) -> String? {
-        // Most segments hold no escape: they are already valid UTF-8 (a Substring is), so copy.
-        guard segment.utf8.contains(UInt8(ascii: "%")) else { return String(segment) }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(segment.utf8.count)
-        var iterator = segment.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-}
+import HTTPServer
 
 /// A file name a client may read or write in the served folder: one path segment, decoded.
 ///
