@@ -14,13 +14,22 @@ extension Master {
                 askToQuit(pid, deadline: deadline, reason: reason)
             case let .kill(pid, reason):
                 let slot = table.workers[pid]?.slot ?? -1
-                logger.warn("killing worker", ("pid", LogValue(pid)), ("slot", LogValue(slot)), ("reason", .string(reason.rawValue)))
+                var fields: [(String, LogValue)] = [("pid", LogValue(pid)), ("slot", LogValue(slot)), ("reason", .string(reason.rawValue))]
+                // Silent past its deadline: where it hung goes on the same line, before the kill.
+                if reason == .timeout || reason == .bootTimeout {
+                    fields += HangReport.collect(pid: pid, channel: records.channel(of: pid), wait: hangReportWait)
+                }
+                logger.log(.warn, "killing worker", fields)
                 try? Process.signal(pid, .kill)
             case let .exit(code):
                 exitCode = code
             }
         }
     }
+
+    /// How long the master waits for a hung worker's stack report: a report comes within
+    /// milliseconds from a worker that can run at all, and the master serves nobody else meanwhile.
+    var hangReportWait: Duration { min(.milliseconds(500), table.policy.timeout / 4) }
 
     private func askToQuit(_ pid: ProcessID, deadline: Instant, reason: WorkerTable.QuitReason) {
         logger.info("asking worker to quit", ("pid", LogValue(pid)), ("slot", LogValue(table.workers[pid]?.slot ?? -1)),

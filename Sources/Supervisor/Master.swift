@@ -328,6 +328,9 @@ public final class Master {
                     logger.info("recycling worker", ("pid", LogValue(pid)), ("slot", LogValue(worker.slot)), ("reason", "max-requests"))
                     perform(table.recycle(pid: pid, now: .now))
                 }
+            case .message(.stackReport):
+                // Late: the bounded wait for it (HangReport) was over, and the worker is being killed.
+                continue
             case .message(.quit), .message(.reopenLogs), .message(.rotation):
                 logger.warn("unexpected channel message from worker", ("pid", LogValue(pid)))
             }
