@@ -35,6 +35,8 @@ public final class Master {
     var signals: SignalDescriptor?
     var pidfile: Pidfile?
     var health: HealthReporter
+    /// `--max-worker-memory`'s checks.
+    var memoryWatch = MemoryWatch()
     var exitCode: CInt?
     /// `supervisor status|reload|stop|scale` connect here (beside the pidfile; none without one).
     var control: ControlServer?
@@ -196,7 +198,7 @@ public final class Master {
         watched += records.channels.map(\.channel)
         watched += control?.descriptors ?? []
         if let pipe = upgrade.readyPipe { watched.append(pipe) }
-        let deadlines = [table.nextDeadline, health.nextAt, control?.nextDeadline, upgrade.nextDeadline, delayedStop].compactMap { $0 }
+        let deadlines = [table.nextDeadline, health.nextAt, memoryWatch.nextAt, control?.nextDeadline, upgrade.nextDeadline, delayedStop].compactMap { $0 }
         let timeout = deadlines.min().map { $0.since(.now) }
         let readable: [FileDescriptor]
         do {
@@ -233,6 +235,7 @@ public final class Master {
         perform(table.tick(now: .now))
         announceIfSettled()
         if health.reportIfDue(table, now: .now, logger: logger) { notify { (notifier) throws(SystemError) in try notifier.status(statusLine()) } }
+        checkMemoryIfDue(now: .now)
     }
 
     /// Once a start or reload has fully taken effect: one line saying so, with the time it took,
