@@ -1,0 +1,42 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// A worker past its heartbeat deadline: the master logs where it was, then kills and replaces it.
+final class HangReportTests: XCTestCase {
+    func testAHungWorkersKillLineNamesTheFunctionItSpinsIn() throws {
+        let server = try ServerProcess(["start", "--app", "spin", "--workers", "1", "--bind", "127.0.0.1:0", "--timeout", "1s",
+                                        "--health-interval", "0"], binary: "supervisor-fixture")
+        let port = server.port()
+        server.waitForReady(1)
+        let hung = try XCTUnwrap(server.workerPIDs.first)
+        let client = try EchoClient(port: port)
+        try client.send("GET /spin HTTP/1.1\r\nHost: x\r\n\r\n")
+        let line = try XCTUnwrap(server.waitForLog("msg=\"killing worker\"", "pid=\(hung) ", "reason=timeout").first)
+        XCTAssertTrue(line.contains("slot=0 "), line)
+        let stack = try XCTUnwrap(line.range(of: "stack=\"")).upperBound
+        let firstFrame = line[stack...].prefix { $0 != "<" }
+        XCTAssertTrue(firstFrame.contains("spinInHungHandler"), "the innermost frame is the spinning function: \(line)")
+        XCTAssertTrue(line.contains("wchan="), "the kernel's view is on the same line: \(line)")
+        XCTAssertEqual(server.lines(containing: "msg=\"killing worker\"").count, 1, "one line")
+        server.waitForLog("msg=\"worker exited\"", "pid=\(hung) ", "status=signal:KILL", "reason=timeout")
+        server.waitForReady(2)
+        XCTAssertFalse(ServerProcess.isAlive(hung))
+        let replacement = server.workerPIDs
+        XCTAssertEqual(replacement.count, 1)
+        XCTAssertNotEqual(replacement.first, hung)
+    }
+
+    func testAStoppedWorkerThatCannotAnswerIsStillKilledWithTheKernelsView() throws {
+        let server = try ServerProcess(["start", "--app", "spin", "--workers", "1", "--bind", "127.0.0.1:0", "--timeout", "1s",
+                                        "--health-interval", "0"], binary: "supervisor-fixture")
+        server.waitForReady(1)
+        let stopped = try XCTUnwrap(server.workerPIDs.first)
+        kill(stopped, SIGSTOP)
+        let line = try XCTUnwrap(server.waitForLog("msg=\"killing worker\"", "pid=\(stopped) ", "reason=timeout").first)
+        XCTAssertTrue(line.contains("stack=\"none (no answer in 250 ms)\""), line)
+        XCTAssertTrue(line.contains("wchan="), line)
+        server.waitForLog("msg=\"worker exited\"", "pid=\(stopped) ", "status=signal:KILL")
+        server.waitForReady(2)
+    }
+}
