@@ -181,4 +181,6 @@ int clinux_install_stack_reporter(int signal, int fd) {
     return sigaction(signal, &action, NULL);
 }
 
+int clinux_signal_thread(int pid, int tid, int signal) { return (int)syscall(SYS_tgkill, pid, tid, signal); }
+
 int clinux_realtime_signal(int offset) { return SIGRTMIN + offset; }

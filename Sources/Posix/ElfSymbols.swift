@@ -92,8 +92,11 @@ public struct ElfSymbols: Sendable {
         guard low > 0 else { return nil }
         let function = functions[low - 1]
         let offset = address - function.start
-        // A size of zero (hand-written assembly) says nothing; otherwise the address must be inside.
-        guard function.size == 0 || offset < function.size, function.nameOffset < names.count else { return nil }
+        // The address must be inside. A size of zero (hand-written assembly, some exported
+        // symbols of a stripped file) says nothing, so only a near address is given its name:
+        // a stripped file's far-away `main` must not claim every frame after it.
+        let inside = function.size > 0 ? offset < function.size : offset < 0x1000
+        guard inside, function.nameOffset < names.count else { return nil }
         let name = names[function.nameOffset...].prefix { $0 != 0 }
         return (String(decoding: name, as: UTF8.self), offset)
     }

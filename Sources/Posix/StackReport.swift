@@ -16,6 +16,12 @@ public enum StackReporter {
     /// The channel tag the handler writes, so `ChannelMessage` decodes what C encoded.
     public static let channelTag = UInt8(CLINUX_STACK_REPORT_TAG)
 
+    /// Asks `pid` for its report: `tgkill(2)` to its main thread (the worker's loop; a `kill` could
+    /// be delivered to any of its threads, such as a blocking-pool one that is idle).
+    public static func request(from pid: ProcessID) throws(SystemError) {
+        _ = try syscall("tgkill(SIGRTMIN+4)") { clinux_signal_thread(pid, pid, Signal.stackReport.rawValue) }
+    }
+
     /// `sigaction(2)` for `Signal.stackReport`, the report going to `channel`. Call it first in a
     /// forked worker: until it runs, the signal's default action is to terminate.
     public static func install(reportingTo channel: FileDescriptor) throws(SystemError) {

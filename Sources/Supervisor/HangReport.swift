@@ -52,7 +52,7 @@ enum HangReport {
     static func requestFrames(pid: ProcessID, channel: FileDescriptor?, wait: Duration) -> Outcome {
         guard let channel else { return .none("no channel") }
         do {
-            try Process.signal(pid, .stackReport)
+            try StackReporter.request(from: pid)
         } catch {
             return .none(error.description)
         }

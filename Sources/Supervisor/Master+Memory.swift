@@ -6,6 +6,7 @@ import Posix
 extension Master {
     func checkMemoryIfDue(now: Instant) {
         memoryWatch.arm(limit: config.maxWorkerMemory, interval: config.memoryCheckInterval, now: now)
+        guard memoryWatch.isDue(now) else { return }
         let serving = table.workers.values.filter(\.isServing).map(\.pid).sorted()
         guard let samples = memoryWatch.sampleIfDue(serving, interval: config.memoryCheckInterval, now: now, logger: logger) else { return }
         let limit = UInt64(config.maxWorkerMemory)

@@ -16,6 +16,8 @@ struct MemoryWatch {
         }
     }
 
+    func isDue(_ now: Instant) -> Bool { nextAt.map { now >= $0 } ?? false }
+
     /// The workers' USS now, if a check is due; a reading that fails is logged once per worker and
     /// left out, so one unreadable `/proc` entry never stops the others' checks or the master.
     mutating func sampleIfDue(_ pids: [ProcessID], interval: Duration, now: Instant, logger: Logger) -> [ProcessID: UInt64]? {

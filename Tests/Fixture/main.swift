@@ -92,7 +92,8 @@ let context = App(name: "context", defaultBind: .ipv4(host: "127.0.0.1", port: 0
 }
 
 /// A handler that never returns: `GET /spin` spins in `spinInHungHandler`, so the hung-worker report
-/// has a function to name (HangReportTests).
+/// has a function to name (HangReportTests). It uses the blocking pool first, so the worker has
+/// threads besides its loop when it hangs: the report must still be the loop thread's.
 @inline(never)
 func spinInHungHandler(_ seed: UInt64) -> UInt64 {
     var state = seed
@@ -103,7 +104,11 @@ func spinInHungHandler(_ seed: UInt64) -> UInt64 {
 let spin = App(name: "spin", defaultBind: .ipv4(host: "127.0.0.1", port: 0)) { _ in
     { _ in
         var router = Router<RouteHandler>()
-        router.get("/spin") { _ in .text("\(spinInHungHandler(1))\n") }
+        let pool = BlockingPool(threads: 2)
+        router.get("/spin") { _ in
+            let seed = (try? await pool.run { UInt64(1) }) ?? 1
+            return .text("\(spinInHungHandler(seed))\n")
+        }
         return HTTPService(responder: RouterResponder(router))
     }
 }

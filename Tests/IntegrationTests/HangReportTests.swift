@@ -5,13 +5,15 @@ import XCTest
 /// A worker past its heartbeat deadline: the master logs where it was, then kills and replaces it.
 final class HangReportTests: XCTestCase {
     func testAHungWorkersKillLineNamesTheFunctionItSpinsIn() throws {
-        let server = try ServerProcess(["start", "--app", "spin", "--workers", "1", "--bind", "127.0.0.1:0", "--timeout", "1s",
+        let server = try ServerProcess(["start", "--app", "spin", "--workers", "1", "--bind", "127.0.0.1:0", "--timeout", "3s",
                                         "--health-interval", "0"], binary: "supervisor-fixture")
         let port = server.port()
         server.waitForReady(1)
         let hung = try XCTUnwrap(server.workerPIDs.first)
         let client = try EchoClient(port: port)
         try client.send("GET /spin HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) { ServerProcess.threadCount(hung) >= 2 || !ServerProcess.isAlive(hung) })
+        XCTAssertGreaterThanOrEqual(ServerProcess.threadCount(hung), 2, "hung with a pool thread (started on demand) beside its loop")
         let line = try XCTUnwrap(server.waitForLog("msg=\"killing worker\"", "pid=\(hung) ", "reason=timeout").first)
         XCTAssertTrue(line.contains("slot=0 "), line)
         let stack = try XCTUnwrap(line.range(of: "stack=\"")).upperBound

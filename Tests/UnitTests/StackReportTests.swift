@@ -13,7 +13,7 @@ final class StackReportTests: XCTestCase {
         let (reader, writer) = try Socket.seqpacketPair()
         defer { reader.close(); writer.close() }
         try StackReporter.install(reportingTo: writer)
-        try Process.signal(Process.id, .stackReport)
+        try StackReporter.request(from: Process.id)
         XCTAssertFalse(try Poll.waitReadable([reader], timeout: .seconds(10)).isEmpty)
         guard case let .message(.stackReport(frames)) = try ChannelIO.receive(on: reader) else { return XCTFail("no stack report") }
         XCTAssertFalse(frames.isEmpty)

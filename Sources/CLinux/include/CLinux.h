@@ -103,6 +103,9 @@ void clinux_install_global_executor(void (*enqueue)(void *job), int (*enqueue_af
 #define CLINUX_STACK_REPORT_TAG 7
 #define CLINUX_STACK_REPORT_FRAMES 32
 int clinux_install_stack_reporter(int signal, int fd);
+/// `tgkill(2)`: a signal to one thread of a process (glibc's wrapper is GNU-only): the stack report
+/// must come from a worker's loop thread (its tid is its pid), not from a blocking-pool thread.
+int clinux_signal_thread(int pid, int tid, int signal);
 /// `SIGRTMIN` is a macro over a glibc call (glibc keeps the first few real-time signals itself).
 int clinux_realtime_signal(int offset);
 
