@@ -20,26 +20,36 @@ enum HangReport {
     static let loggedFrames = 10
     static let longestName = 160
 
-    static func collect(pid: ProcessID, channel: FileDescriptor?, wait: Duration) -> [(String, LogValue)] {
-        let kernel = KernelWait.sample(pid: pid)
-        var fields: [(String, LogValue)] = []
-        switch requestFrames(pid: pid, channel: channel, wait: wait) {
-        case let .frames(frames):
-            var symbolizer = StackSymbolizer(pid: pid)
-            let names = frames.prefix(loggedFrames).enumerated().map { index, address in
-                symbolizer.name(address, isReturnAddress: index > 0) { mangled in
-                    let name = StackSymbolizer.demangle(mangled)
-                    return name.count <= longestName ? name : name.prefix(longestName) + "…"
-                }
+    /// The report of each worker in `hung` (pid and channel), keyed by pid. Every worker is asked at
+    /// once and the answers are awaited together, so several hung workers cost one `wait`, not one each.
+    static func collect(_ hung: [(pid: ProcessID, channel: FileDescriptor?)], wait: Duration) -> [ProcessID: [(String, LogValue)]] {
+        // The kernel's view first: the handler would move the worker out of where it waits.
+        let kernel = Dictionary(hung.map { ($0.pid, KernelWait.sample(pid: $0.pid)) }) { first, _ in first }
+        let outcomes = requestFrames(hung, wait: wait)
+        var reports: [ProcessID: [(String, LogValue)]] = [:]
+        for (pid, _) in hung {
+            var fields: [(String, LogValue)] = []
+            switch outcomes[pid] ?? .none("not asked") {
+            case let .frames(frames): fields.append(("stack", .string(named(frames, in: pid))))
+            case let .none(why): fields.append(("stack", .string("none (\(why))")))
             }
-            fields.append(("stack", .string(names.joined(separator: " < "))))
-        case let .none(why):
-            fields.append(("stack", .string("none (\(why))")))
+            if let channel = kernel[pid]?.waitChannel { fields.append(("wchan", .string(channel))) }
+            if let call = kernel[pid]?.syscall { fields.append(("syscall", .string(call))) }
+            if let stack = kernel[pid]?.kernelStack { fields.append(("kernel_stack", .string(stack))) }
+            reports[pid] = fields
         }
-        if let channel = kernel.waitChannel { fields.append(("wchan", .string(channel))) }
-        if let call = kernel.syscall { fields.append(("syscall", .string(call))) }
-        if let stack = kernel.kernelStack { fields.append(("kernel_stack", .string(stack))) }
-        return fields
+        return reports
+    }
+
+    /// `a+0x1c < b+0x40 < …`, innermost first.
+    static func named(_ frames: [UInt64], in pid: ProcessID) -> String {
+        var symbolizer = StackSymbolizer(pid: pid)
+        return frames.prefix(loggedFrames).enumerated().map { index, address in
+            symbolizer.name(address, isReturnAddress: index > 0) { mangled in
+                let name = StackSymbolizer.demangle(mangled)
+                return name.count <= longestName ? name : name.prefix(longestName) + "…"
+            }
+        }.joined(separator: " < ")
     }
 
     enum Outcome {
@@ -47,22 +57,36 @@ enum HangReport {
         case none(String)
     }
 
-    /// Signals the worker and reads its channel until the report comes, the channel closes or
-    /// `wait` is over; what else the channel holds (a heartbeat sent too late) is dropped.
-    static func requestFrames(pid: ProcessID, channel: FileDescriptor?, wait: Duration) -> Outcome {
-        guard let channel else { return .none("no channel") }
-        do {
-            try StackReporter.request(from: pid)
-        } catch {
-            return .none(error.description)
+    /// Signals the workers and reads their channels until each has answered or closed, or `wait`
+    /// is over; whatever else a channel holds (a heartbeat sent too late) is dropped.
+    static func requestFrames(_ hung: [(pid: ProcessID, channel: FileDescriptor?)], wait: Duration) -> [ProcessID: Outcome] {
+        var outcomes: [ProcessID: Outcome] = [:]
+        var waiting: [FileDescriptor: ProcessID] = [:]
+        for (pid, channel) in hung {
+            guard let channel else {
+                outcomes[pid] = .none("no channel")
+                continue
+            }
+            do {
+                try StackReporter.request(from: pid)
+                waiting[channel] = pid
+            } catch {
+                outcomes[pid] = .none(error.description)
+            }
         }
         let deadline = Instant.now + wait
-        while true {
+        while !waiting.isEmpty {
             let now = Instant.now
-            guard now < deadline else { return .none("no answer in \(wait.milliseconds) ms") }
-            let ready = (try? Poll.waitReadable([channel], timeout: deadline.since(now))) ?? []
-            if !ready.isEmpty, let outcome = readReport(channel) { return outcome }
+            guard now < deadline else { break }
+            let ready = (try? Poll.waitReadable(Array(waiting.keys), timeout: deadline.since(now))) ?? []
+            for channel in ready {
+                guard let pid = waiting[channel], let outcome = readReport(channel) else { continue }
+                outcomes[pid] = outcome
+                waiting[channel] = nil
+            }
         }
+        for pid in waiting.values { outcomes[pid] = .none("no answer in \(wait.milliseconds) ms") }
+        return outcomes
     }
 
     /// What the channel holds now: the report, its end, or nil to wait on.

@@ -6,6 +6,12 @@ import Settings
 /// Carrying out the worker table's actions: fork a worker, ask one to quit, kill one, exit.
 extension Master {
     func perform(_ actions: [WorkerTable.Action]) {
+        // Workers silent past their deadline: where each hung goes on its kill line, asked of all at once.
+        let hung = actions.compactMap { action -> (pid: ProcessID, channel: FileDescriptor?)? in
+            guard case let .kill(pid, reason) = action, reason == .timeout || reason == .bootTimeout else { return nil }
+            return (pid, records.channel(of: pid))
+        }
+        let reports = hung.isEmpty ? [:] : HangReport.collect(hung, wait: hangReportWait)
         for action in actions {
             switch action {
             case let .spawn(slot, generation):
@@ -14,12 +20,8 @@ extension Master {
                 askToQuit(pid, deadline: deadline, reason: reason)
             case let .kill(pid, reason):
                 let slot = table.workers[pid]?.slot ?? -1
-                var fields: [(String, LogValue)] = [("pid", LogValue(pid)), ("slot", LogValue(slot)), ("reason", .string(reason.rawValue))]
-                // Silent past its deadline: where it hung goes on the same line, before the kill.
-                if reason == .timeout || reason == .bootTimeout {
-                    fields += HangReport.collect(pid: pid, channel: records.channel(of: pid), wait: hangReportWait)
-                }
-                logger.log(.warn, "killing worker", fields)
+                let fields: [(String, LogValue)] = [("pid", LogValue(pid)), ("slot", LogValue(slot)), ("reason", .string(reason.rawValue))]
+                logger.log(.warn, "killing worker", fields + (reports[pid] ?? []))
                 try? Process.signal(pid, .kill)
             case let .exit(code):
                 exitCode = code

@@ -41,4 +41,28 @@ final class HangReportTests: XCTestCase {
         server.waitForLog("msg=\"worker exited\"", "pid=\(stopped) ", "status=signal:KILL")
         server.waitForReady(2)
     }
+
+    func testEveryHungWorkerGetsItsOwnReport() throws {
+        let server = try ServerProcess(["start", "--app", "spin", "--workers", "2", "--bind", "127.0.0.1:0", "--timeout", "2s",
+                                        "--health-interval", "0"], binary: "supervisor-fixture")
+        let port = server.port()
+        server.waitForReady(2)
+        // Two requests that never end, the second once the first has hung a worker (which has then
+        // started its pool thread), so the other worker takes it.
+        let workers = server.workerPIDs
+        var clients: [EchoClient] = []
+        var hung = Set<pid_t>()
+        for count in 1...2 {
+            let client = try EchoClient(port: port)
+            try client.send("GET /spin HTTP/1.1\r\nHost: x\r\n\r\n")
+            clients.append(client)
+            XCTAssertTrue(waitUntil(timeout: ServerProcess.deadline) {
+                hung.formUnion(workers.filter { ServerProcess.threadCount($0) >= 2 })
+                return hung.count >= count
+            })
+        }
+        let lines = server.waitForLog("msg=\"killing worker\"", "reason=timeout", "stack=\"supervisor_fixture.spinInHungHandler", count: 2)
+        XCTAssertEqual(Set(lines.map { $0.split(separator: " ").first { $0.hasPrefix("pid=") } }).count, 2, "two workers, one line each")
+        for line in lines { XCTAssertTrue(line.contains("wchan="), line) }
+    }
 }
