@@ -8,9 +8,10 @@ import Settings
 /// Single-threaded and synchronous, by design (see DESIGN.md): it never starts a thread, so every
 /// `fork` copies a process whose only thread is the one forking. Signals are blocked and read from a
 /// signalfd, so no code ever runs in signal context. Each turn of the loop does, in this order:
-/// reap → shutdown → reload → reopen logs → scale → timeouts and respawns → health. The verbs live
+/// reap → shutdown → reload → reopen logs → scale → timeouts and respawns → health → memory. The verbs live
 /// beside it: `Master+Stop` (stop, rotation), `Master+Reload` (HUP, USR1, TTIN/TTOU),
-/// `Master+Spawn` (the table's actions), `Master+Control` (the control socket), `BinaryUpgrade` (USR2).
+/// `Master+Spawn` (the table's actions, with `HangReport` before a timeout's kill), `Master+Memory`
+/// (`--max-worker-memory`), `Master+Control` (the control socket), `BinaryUpgrade` (USR2).
 /// Its decisions are values it feeds events and whose actions it carries out: `WorkerTable` (the
 /// workers) and `UpgradeLifecycle` (a binary upgrade); `WorkerRecords` holds what each worker owns.
 public final class Master {

@@ -4,7 +4,7 @@ import Settings
 
 /// The master's knowledge of its workers, as a pure state machine.
 ///
-/// Events go in (`spawned`, `ready`, `heartbeat`, `reaped`, `reload`, `scale`, `shutdown`, `tick`),
+/// Events go in (`spawned`, `ready`, `heartbeat`, `reaped`, `reload`, `scale`, `shutdown`, `tick`, `memoryChecked`),
 /// and `Action`s come out for the master to carry out. No process, clock or socket is touched here:
 /// the clock is an argument, so every rule (back-off, timeouts, readiness-gated replacement) is
 /// unit-tested with a fake one.
