@@ -118,3 +118,69 @@ void clinux_install_global_executor(void (*enqueue)(void *job), int (*enqueue_af
     swift_task_enqueueGlobalWithDelay_hook = hook_enqueue_delay;
     swift_task_enqueueGlobalWithDeadline_hook = hook_enqueue_deadline;
 }
+
+// MARK: The stack report of a hung worker
+
+#include <execinfo.h>
+#include <ucontext.h>
+
+/// Set once at install, read in the handler: the worker's end of its channel to the master.
+static volatile int stack_report_fd = -1;
+static void *stack_report_frames[CLINUX_STACK_REPORT_FRAMES + 8];
+static unsigned char stack_report_packet[16 + 8 * CLINUX_STACK_REPORT_FRAMES];
+
+static void stack_report_handler(int signal, siginfo_t *info, void *context) {
+    (void)signal;
+    (void)info;
+    int saved = errno;
+    int count = backtrace(stack_report_frames, CLINUX_STACK_REPORT_FRAMES + 8);
+    // The first frames are this handler's and the kernel's signal trampoline: start at the
+    // interrupted instruction, which the unwinder reports as the frame after the trampoline.
+    int first = 0;
+#if defined(__x86_64__)
+    void *interrupted = (void *)((ucontext_t *)context)->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    void *interrupted = (void *)((ucontext_t *)context)->uc_mcontext.pc;
+#else
+    void *interrupted = NULL;
+#endif
+    for (int index = 0; index < count; index++) {
+        if (stack_report_frames[index] == interrupted) { first = index; break; }
+    }
+    if (first == 0 && count > 2 && interrupted != NULL) first = 2;
+    int kept = count - first;
+    if (kept > CLINUX_STACK_REPORT_FRAMES) kept = CLINUX_STACK_REPORT_FRAMES;
+    if (kept < 0) kept = 0;
+    // ChannelMessage's wire form: the tag, seven zero bytes, then little-endian 64-bit fields
+    // (the frame count, then the frames). Both ends are little-endian Linux.
+    memset(stack_report_packet, 0, sizeof stack_report_packet);
+    stack_report_packet[0] = CLINUX_STACK_REPORT_TAG;
+    unsigned long long length = (unsigned long long)kept;
+    memcpy(stack_report_packet + 8, &length, 8);
+    for (int index = 0; index < kept; index++) {
+        unsigned long long address = (unsigned long long)(unsigned long)stack_report_frames[first + index];
+        memcpy(stack_report_packet + 16 + 8 * index, &address, 8);
+    }
+    if (stack_report_fd >= 0) {
+        (void)send(stack_report_fd, stack_report_packet, 16 + 8 * (size_t)kept, MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    errno = saved;
+}
+
+int clinux_install_stack_reporter(int signal, int fd) {
+    // backtrace() loads the unwinder (libgcc_s) and allocates on its first call: made here, so the
+    // call in the handler only walks the stack, which is async-signal-safe.
+    void *warm[2];
+    (void)backtrace(warm, 2);
+    stack_report_fd = fd;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = stack_report_handler;
+    action.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    return sigaction(signal, &action, NULL);
+}
+
+int clinux_signal_thread(int pid, int tid, int signal) { return (int)syscall(SYS_tgkill, pid, tid, signal); }
+
+int clinux_realtime_signal(int offset) { return SIGRTMIN + offset; }

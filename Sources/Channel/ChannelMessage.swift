@@ -45,11 +45,18 @@ public enum ChannelMessage: Equatable, Sendable {
     /// health checks answer 503 while out, every other request is still served
     /// (`--shutdown-delay`, `supervisor drain|undrain`).
     case rotation(inRotation: Bool)
+    /// Worker → master: the return addresses of the worker's stack where `Signal.stackReport`
+    /// interrupted it, innermost first. Encoded in C, by the signal handler (`StackReporter`): a
+    /// count, then the frames.
+    case stackReport(frames: [UInt64])
 
-    public static let maximumSize = 64
+    /// A stack report is the largest message: a count and `StackReporter.maximumFrames` frames.
+    public static let maximumSize = 16 + 8 * StackReporter.maximumFrames
 
     private enum Tag: UInt8 {
         case ready = 1, heartbeat = 2, quit = 3, reopenLogs = 4, recycle = 5, rotation = 6
+        /// `StackReporter.channelTag`, which the C handler writes.
+        case stackReport = 7
     }
 
     public func encoded() -> [UInt8] {
@@ -77,6 +84,10 @@ public enum ChannelMessage: Equatable, Sendable {
         case let .rotation(inRotation):
             header(.rotation)
             field(inRotation ? 1 : 0)
+        case let .stackReport(frames):
+            header(.stackReport)
+            field(UInt64(frames.count))
+            frames.forEach(field)
         }
         return bytes
     }
@@ -113,6 +124,11 @@ public enum ChannelMessage: Equatable, Sendable {
         case .rotation:
             guard let values = fields(1), values[0] <= 1 else { return nil }
             self = .rotation(inRotation: values[0] == 1)
+        case .stackReport:
+            guard bytes.count >= 16, bytes.count % 8 == 0 else { return nil }
+            let count = (bytes.count - 16) / 8
+            guard count <= StackReporter.maximumFrames, let values = fields(count + 1), values[0] == UInt64(count) else { return nil }
+            self = .stackReport(frames: Array(values.dropFirst()))
         }
     }
 }

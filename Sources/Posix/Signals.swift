@@ -85,8 +85,9 @@ public struct SignalSet: Sendable {
     }
 }
 
-/// Signal dispositions. No handler of ours ever runs in signal context: signals are read from a
-/// signalfd, so there is no async-signal-safety to get wrong.
+/// Signal dispositions. No Swift handler of ours ever runs in signal context: signals are read from
+/// a signalfd, so there is no async-signal-safety to get wrong. The one handler is C, in a worker:
+/// the hung-worker stack report (`StackReporter`).
 public enum SignalDisposition {
     public static func ignore(_ signals: [Signal]) {
         for signal in signals { _ = Glibc.signal(signal.rawValue, SIG_IGN) }

@@ -47,6 +47,9 @@ public struct Configuration: Sendable, Equatable {
     /// readiness-gated; 0 means never.
     public var maxRequests = 0
     public var maxRequestsJitter = 0
+    /// A worker whose unshared memory (USS, from `/proc/PID/smaps_rollup`) is above this many bytes
+    /// at two health checks in a row is replaced, readiness-gated; 0 means never.
+    public var maxWorkerMemory = 0
     /// The apps' settings that an option set; read them with `config[setting]`.
     public var settings = SettingValues()
 
@@ -56,6 +59,12 @@ public struct Configuration: Sendable, Equatable {
     public subscript<Value>(setting: Setting<Value>) -> Value {
         get { settings[setting] }
         set { settings[setting] = newValue }
+    }
+
+    /// How often `--max-worker-memory` is checked: at each health check, or every 10 s when the
+    /// health line is off.
+    public var memoryCheckInterval: Duration {
+        healthInterval > .zero ? healthInterval : .seconds(10)
     }
 
     /// How often a worker reports in: often enough that a quarter of `timeout` always holds one,

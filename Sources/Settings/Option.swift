@@ -139,6 +139,10 @@ public struct Option: Sendable {
             Option("max-requests-jitter", "N", "add a random 0...N to each worker's --max-requests, so workers do not all recycle at once (default 0)") { config, value throws(ValueError) in
                 config.maxRequestsJitter = try Values.integer(value, in: 0...1_000_000_000_000)
             },
+            Option("max-worker-memory", "SIZE",
+                   "replace a worker whose unshared memory (USS: its private pages, not RSS) is above SIZE (512M, 2G) at two health checks in a row; 0: never (default 0)") { config, value throws(ValueError) in
+                config.maxWorkerMemory = value == "0" ? 0 : try Values.size(value)
+            },
             Option("log-file", "PATH", "write the log here instead of stderr; reopened on USR1 (logrotate)") { config, value throws(ValueError) in
                 config.logFile = try Values.path(value)
             },

@@ -6,6 +6,12 @@ import Settings
 /// Carrying out the worker table's actions: fork a worker, ask one to quit, kill one, exit.
 extension Master {
     func perform(_ actions: [WorkerTable.Action]) {
+        // Workers silent past their deadline: where each hung goes on its kill line, asked of all at once.
+        let hung = actions.compactMap { action -> (pid: ProcessID, channel: FileDescriptor?)? in
+            guard case let .kill(pid, reason) = action, reason == .timeout || reason == .bootTimeout else { return nil }
+            return (pid, records.channel(of: pid))
+        }
+        let reports = hung.isEmpty ? [:] : HangReport.collect(hung, wait: hangReportWait)
         for action in actions {
             switch action {
             case let .spawn(slot, generation):
@@ -14,13 +20,18 @@ extension Master {
                 askToQuit(pid, deadline: deadline, reason: reason)
             case let .kill(pid, reason):
                 let slot = table.workers[pid]?.slot ?? -1
-                logger.warn("killing worker", ("pid", LogValue(pid)), ("slot", LogValue(slot)), ("reason", .string(reason.rawValue)))
+                let fields: [(String, LogValue)] = [("pid", LogValue(pid)), ("slot", LogValue(slot)), ("reason", .string(reason.rawValue))]
+                logger.log(.warn, "killing worker", fields + (reports[pid] ?? []))
                 try? Process.signal(pid, .kill)
             case let .exit(code):
                 exitCode = code
             }
         }
     }
+
+    /// How long the master waits for a hung worker's stack report: a report comes within
+    /// milliseconds from a worker that can run at all, and the master serves nobody else meanwhile.
+    var hangReportWait: Duration { min(.milliseconds(500), table.policy.timeout / 4) }
 
     private func askToQuit(_ pid: ProcessID, deadline: Instant, reason: WorkerTable.QuitReason) {
         logger.info("asking worker to quit", ("pid", LogValue(pid)), ("slot", LogValue(table.workers[pid]?.slot ?? -1)),

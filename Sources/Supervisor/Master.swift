@@ -8,9 +8,10 @@ import Settings
 /// Single-threaded and synchronous, by design (see DESIGN.md): it never starts a thread, so every
 /// `fork` copies a process whose only thread is the one forking. Signals are blocked and read from a
 /// signalfd, so no code ever runs in signal context. Each turn of the loop does, in this order:
-/// reap → shutdown → reload → reopen logs → scale → timeouts and respawns → health. The verbs live
+/// reap → shutdown → reload → reopen logs → scale → timeouts and respawns → health → memory. The verbs live
 /// beside it: `Master+Stop` (stop, rotation), `Master+Reload` (HUP, USR1, TTIN/TTOU),
-/// `Master+Spawn` (the table's actions), `Master+Control` (the control socket), `BinaryUpgrade` (USR2).
+/// `Master+Spawn` (the table's actions, with `HangReport` before a timeout's kill), `Master+Memory`
+/// (`--max-worker-memory`), `Master+Control` (the control socket), `BinaryUpgrade` (USR2).
 /// Its decisions are values it feeds events and whose actions it carries out: `WorkerTable` (the
 /// workers) and `UpgradeLifecycle` (a binary upgrade); `WorkerRecords` holds what each worker owns.
 public final class Master {
@@ -35,6 +36,8 @@ public final class Master {
     var signals: SignalDescriptor?
     var pidfile: Pidfile?
     var health: HealthReporter
+    /// `--max-worker-memory`'s checks.
+    var memoryWatch = MemoryWatch()
     var exitCode: CInt?
     /// `supervisor status|reload|stop|scale` connect here (beside the pidfile; none without one).
     var control: ControlServer?
@@ -196,7 +199,7 @@ public final class Master {
         watched += records.channels.map(\.channel)
         watched += control?.descriptors ?? []
         if let pipe = upgrade.readyPipe { watched.append(pipe) }
-        let deadlines = [table.nextDeadline, health.nextAt, control?.nextDeadline, upgrade.nextDeadline, delayedStop].compactMap { $0 }
+        let deadlines = [table.nextDeadline, health.nextAt, memoryWatch.nextAt, control?.nextDeadline, upgrade.nextDeadline, delayedStop].compactMap { $0 }
         let timeout = deadlines.min().map { $0.since(.now) }
         let readable: [FileDescriptor]
         do {
@@ -233,6 +236,7 @@ public final class Master {
         perform(table.tick(now: .now))
         announceIfSettled()
         if health.reportIfDue(table, now: .now, logger: logger) { notify { (notifier) throws(SystemError) in try notifier.status(statusLine()) } }
+        checkMemoryIfDue(now: .now)
     }
 
     /// Once a start or reload has fully taken effect: one line saying so, with the time it took,
@@ -328,6 +332,9 @@ public final class Master {
                     logger.info("recycling worker", ("pid", LogValue(pid)), ("slot", LogValue(worker.slot)), ("reason", "max-requests"))
                     perform(table.recycle(pid: pid, now: .now))
                 }
+            case .message(.stackReport):
+                // Late: the bounded wait for it (HangReport) was over, and the worker is being killed.
+                continue
             case .message(.quit), .message(.reopenLogs), .message(.rotation):
                 logger.warn("unexpected channel message from worker", ("pid", LogValue(pid)))
             }

@@ -42,7 +42,7 @@ extension WorkerTable {
     }
 
     public enum QuitReason: String, Sendable {
-        case shutdown, reload, scaleDown = "scale-down", recycle = "max-requests"
+        case shutdown, reload, scaleDown = "scale-down", recycle = "max-requests", memory = "max-worker-memory"
     }
 
     public struct Worker: Equatable, Sendable {
@@ -57,6 +57,10 @@ extension WorkerTable {
         /// It served its `--max-requests`: a successor is started in its slot, and it retires once
         /// that one is ready.
         public internal(set) var recycling = false
+        /// Health checks in a row that found it above `--max-worker-memory` (WorkerTable+Memory).
+        public internal(set) var memoryStrikes = 0
+        /// Recycling because of its memory, not its request count.
+        public internal(set) var overMemory = false
 
         public var isServing: Bool { state == .booting || state == .ready }
     }

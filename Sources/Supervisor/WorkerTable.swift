@@ -4,7 +4,7 @@ import Settings
 
 /// The master's knowledge of its workers, as a pure state machine.
 ///
-/// Events go in (`spawned`, `ready`, `heartbeat`, `reaped`, `reload`, `scale`, `shutdown`, `tick`),
+/// Events go in (`spawned`, `ready`, `heartbeat`, `reaped`, `reload`, `scale`, `shutdown`, `tick`, `memoryChecked`),
 /// and `Action`s come out for the master to carry out. No process, clock or socket is touched here:
 /// the clock is an argument, so every rule (back-off, timeouts, readiness-gated replacement) is
 /// unit-tested with a fake one.
@@ -18,7 +18,8 @@ public struct WorkerTable {
     public var policy: Policy
     public private(set) var phase: Phase = .serving
     public private(set) var generation = 1
-    public private(set) var workers: [ProcessID: Worker] = [:]
+    /// Internal setter: the memory rule (WorkerTable+Memory) marks workers too.
+    public internal(set) var workers: [ProcessID: Worker] = [:]
     var slots: [Slot]
     /// True once any worker has reported ready: after that, a boot failure is a bad reload, not a
     /// server that can never start.
@@ -313,7 +314,7 @@ public struct WorkerTable {
             if currentServes[slot] {
                 while nextReplaced < replaced.endIndex, replaced[nextReplaced].slot == slot {
                     let old = replaced[nextReplaced]
-                    actions.append(retire(old.pid, now: now, reason: old.recycling ? .recycle : .reload))
+                    actions.append(retire(old.pid, now: now, reason: old.recycling ? (old.overMemory ? .memory : .recycle) : .reload))
                     nextReplaced += 1
                 }
                 continue

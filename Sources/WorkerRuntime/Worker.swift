@@ -38,6 +38,9 @@ public final class Worker {
         let loop: EventLoop
         let terminate: SignalDescriptor
         do {
+            // First: until the handler is in place, the master's stack-report signal (sent to a
+            // worker that missed its heartbeat deadline) would terminate us unreported.
+            try StackReporter.install(reportingTo: launch.channel)
             // The kernel SIGTERMs us if the master dies, even by SIGKILL; if it died before this
             // line ran, our parent is already someone else.
             try Process.setParentDeathSignal(.terminate)
@@ -161,7 +164,7 @@ public final class Worker {
                 reopenLogs()
             case let .message(.rotation(inRotation)):
                 loop.isOutOfRotation = !inRotation
-            case .message(.ready), .message(.heartbeat), .message(.recycle):
+            case .message(.ready), .message(.heartbeat), .message(.recycle), .message(.stackReport):
                 logger.warn("unexpected channel message from master")
             }
         }

@@ -196,4 +196,44 @@ let context = App(name: "context", defaultBind: .ipv4(host: "127.0.0.1", port: 0
     }
 }
 
-SupervisorMain.run(apps: [.http, .echo, failBoot, crashSoon, squares, counting, context, notes, faults, heartbeat], defaultApp: "http", programName: "supervisor-fixture")
+/// A handler that never returns: `GET /spin` spins in `spinInHungHandler`, so the hung-worker report
+/// has a function to name (HangReportTests). It uses the blocking pool first, so the worker has
+/// threads besides its loop when it hangs: the report must still be the loop thread's.
+@inline(never)
+func spinInHungHandler(_ seed: UInt64) -> UInt64 {
+    var state = seed
+    while state != 42 { state = state &* 6364136223846793005 &+ 1442695040888963407 }
+    return state
+}
+
+let spin = App(name: "spin", defaultBind: .ipv4(host: "127.0.0.1", port: 0)) { _ in
+    { _ in
+        var router = Router<RouteHandler>()
+        let pool = BlockingPool(threads: 2)
+        router.get("/spin") { _ in
+            let seed = (try? await pool.run { UInt64(1) }) ?? 1
+            return .text("\(spinInHungHandler(seed))\n")
+        }
+        return HTTPService(responder: RouterResponder(router))
+    }
+}
+
+/// Memory that is never given back: `GET /leak/{mib}` allocates and touches that many MiB, kept
+/// for the worker's life (MemoryRecyclingTests).
+nonisolated(unsafe) var leaked: [UnsafeMutableRawPointer] = []
+let leak = App(name: "leak", defaultBind: .ipv4(host: "127.0.0.1", port: 0)) { _ in
+    { _ in
+        var router = Router<RouteHandler>()
+        router.get("/leak/{mib}") { request in
+            guard let mib = Int(request.parameters["mib"] ?? ""), (1...1024).contains(mib),
+                  let block = malloc(mib << 20) else { return .text("bad size\n", status: .badRequest) }
+            memset(block, 0x5a, mib << 20)
+            leaked.append(block)
+            return .text("leaked \(mib) MiB\n")
+        }
+        router.get("/") { _ in .text("ok\n") }
+        return HTTPService(responder: RouterResponder(router))
+    }
+}
+
+SupervisorMain.run(apps: [.http, .echo, failBoot, crashSoon, squares, counting, context, notes, faults, heartbeat, spin, leak], defaultApp: "http", programName: "supervisor-fixture")

@@ -19,23 +19,37 @@ func runCommand(_ arguments: [String], timeout: TimeInterval = 60) throws -> (co
 }
 
 /// Requests in a loop on fresh connections from a background thread until stopped; counts the ones
-/// that did not come back `200` with the expected body. A client that never retries.
+/// that did not come back `200` with the expected body. A client that never retries. With
+/// `keepAlive`, requests go on one kept-alive connection, a new one only after a response said
+/// `Connection: close`, as a proxy's pool does.
 final class RequestStream: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
     private var succeeded = 0
+    /// Connections opened (with `keepAlive`: the first, and one after each `Connection: close`).
+    private var opened = 0
     private var failures: [String] = []
     private let done = DispatchSemaphore(value: 0)
 
-    init(port: UInt16, target: String = "/hello/stream", expected: String = "Hello, stream") {
+    init(port: UInt16, target: String = "/hello/stream", expected: String = "Hello, stream", keepAlive: Bool = false) {
         Thread.detachNewThread { [self] in
+            var kept: EchoClient?
             while !lock.withLock({ stopped }) {
                 do {
-                    let response = try HTTPTestClient.get(port: port, target)
+                    let response: HTTPResponse
+                    if keepAlive {
+                        let connection = try kept ?? { lock.withLock { opened += 1 }; return try EchoClient(port: port) }()
+                        try connection.send("GET \(target) HTTP/1.1\r\nHost: x\r\n\r\n")
+                        response = try connection.readResponse()
+                        kept = response.closes ? nil : connection
+                    } else {
+                        response = try HTTPTestClient.get(port: port, target)
+                    }
                     lock.withLock {
                         if response.status == 200 && response.text == expected { succeeded += 1 } else { failures.append("\(response.status) \(response.text)") }
                     }
                 } catch {
+                    kept = nil
                     lock.withLock { failures.append(String(describing: error)) }
                 }
             }
@@ -44,6 +58,7 @@ final class RequestStream: @unchecked Sendable {
     }
 
     var count: Int { lock.withLock { succeeded } }
+    var connections: Int { lock.withLock { opened } }
 
     /// Stops and returns (successes, failures).
     func finish() -> (succeeded: Int, failures: [String]) {

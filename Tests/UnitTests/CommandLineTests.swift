@@ -125,8 +125,9 @@ final class CommandLineTests: XCTestCase {
 
     func testStartHelpMentionsEveryOption() throws {
         let expected = parser.options.map { "--\($0.name)" }
-        XCTAssertEqual(expected.count, 29)
+        XCTAssertEqual(expected.count, 30)
         XCTAssertTrue(expected.contains("--keepalive-timeout"))
+        XCTAssertTrue(expected.contains("--max-worker-memory"))
         XCTAssertTrue(expected.contains("--share-port"))
         for arguments in [["start", "--help"], ["start", "-h"], ["start", "--workers", "2", "--help"]] {
             guard case let .help(text) = try parser.parse(arguments) else { return XCTFail("\(arguments) gave no help") }
@@ -297,5 +298,19 @@ final class CommandLineTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains("at most") || "\(error)".contains("expected"), "\(value): \(error)")
             }
         }
+    }
+}
+
+/// `--max-worker-memory`: a size, or 0 for never; anything else is refused by name.
+extension CommandLineTests {
+    func testMaxWorkerMemoryTakesASizeOrZero() throws {
+        XCTAssertEqual(try start([]).maxWorkerMemory, 0)
+        XCTAssertEqual(try start(["--max-worker-memory", "512M"]).maxWorkerMemory, 512 << 20)
+        XCTAssertEqual(try start(["--max-worker-memory", "0"]).maxWorkerMemory, 0)
+        for bad in ["", "lots", "-1M", "2T", "0M", "1.5G"] {
+            assertMessage(try startRefusal(["--max-worker-memory", bad]), contains: "--max-worker-memory")
+        }
+        XCTAssertEqual(try start(["--health-interval", "0"]).memoryCheckInterval, .seconds(10), "checked even with the health line off")
+        XCTAssertEqual(try start(["--health-interval", "2s"]).memoryCheckInterval, .seconds(2))
     }
 }

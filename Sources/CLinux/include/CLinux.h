@@ -93,4 +93,20 @@ void clinux_atomic_store(long long *address, long long value);
 /// Swift as an opaque pointer.
 void clinux_install_global_executor(void (*enqueue)(void *job), int (*enqueue_after)(unsigned long long delay, void *job));
 
+/// The stack report of a hung worker (DESIGN.md, "Where a hung worker hung"): installs a handler for
+/// `signal` that walks the interrupted stack with backtrace(3) and sends the return addresses to
+/// `fd` as one `ChannelMessage.stackReport` packet (tag `CLINUX_STACK_REPORT_TAG`, at most
+/// `CLINUX_STACK_REPORT_FRAMES` frames). A signal handler, because a worker is one thread: nothing
+/// else in it can look at its stack while it spins. Written in C, because Swift code is not
+/// async-signal-safe (it may allocate or take locks); the handler makes only backtrace (warmed up
+/// here), memcpy and send.
+#define CLINUX_STACK_REPORT_TAG 7
+#define CLINUX_STACK_REPORT_FRAMES 32
+int clinux_install_stack_reporter(int signal, int fd);
+/// `tgkill(2)`: a signal to one thread of a process (glibc's wrapper is GNU-only): the stack report
+/// must come from a worker's loop thread (its tid is its pid), not from a blocking-pool thread.
+int clinux_signal_thread(int pid, int tid, int signal);
+/// `SIGRTMIN` is a macro over a glibc call (glibc keeps the first few real-time signals itself).
+int clinux_realtime_signal(int offset);
+
 #endif
