@@ -127,3 +127,21 @@ final class ChunkWriter: BodyWriter {
         return await connection.write(framing.bytes, timeout: timeout)
     }
 }
+
+extension HTTPConnection {
+    /// Counts one answer for the metrics: a switch, a clock read and a few adds, nothing allocated.
+    @inline(__always)
+    func countAnswer(_ method: HTTPMethod, _ status: Int, since turnStarted: UInt64) {
+        let index: Int
+        switch method {
+        case .get: index = 0
+        case .head: index = 1
+        case .post: index = 2
+        case .put: index = 3
+        case .delete: index = 4
+        default: index = 5
+        }
+        let now = Instant.now.nanoseconds
+        TrafficCounters.shared.answered(method: index, status: status, microseconds: now > turnStarted ? (now - turnStarted) / 1000 : 0)
+    }
+}

@@ -260,6 +260,8 @@ public final class Master {
                 perform(actions, now: .now)
                 continue
             }
+            // Its last heartbeat, sent as it exited, before the channel closes with the record.
+            readChannel(of: child.pid)
             records.release(child.pid)
             guard table.workers[child.pid] != nil else {
                 // As PID 1 (a container), orphans anywhere in the namespace are re-parented to us.

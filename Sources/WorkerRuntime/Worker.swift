@@ -114,6 +114,7 @@ public final class Worker {
             // task-executor preference needed, and no pool thread is ever started.
             Task { await self.serve(fd) }
         case let .paused(error, pause):
+            TrafficCounters.shared.refused()
             logger.warn("accept paused: out of file descriptors", ("error", LogValue(error)), ("pause_ms", LogValue(pause.milliseconds)))
         case let .failed(error):
             logger.error("accept failed", ("error", LogValue(error)))
@@ -127,6 +128,7 @@ public final class Worker {
         } catch {
             fd.close()
             ServiceStats.shared.connectionClosed()
+            TrafficCounters.shared.refused()
             finishIfDrained()
             logger.warn("cannot register connection", ("error", LogValue(error)))
             return
@@ -182,14 +184,35 @@ public final class Worker {
         loop.schedule(after: config.heartbeatInterval) {
             LoopActor.assumeIsolated {
                 guard self.drainDeadline == nil else { return }
-                let stats = ServiceStats.shared
                 if self.recycleRequested { self.send(.recycle) }
-                self.send(.heartbeat(WorkerStats(
-                    requests: stats.requests, connectionsAccepted: stats.accepted, openConnections: stats.open,
-                    residentBytes: UInt64(Process.residentBytes()), maxLoopLagMicroseconds: self.loop.takeMaxLagMicroseconds())))
+                self.send(self.heartbeat())
                 self.scheduleHeartbeat()
             }
         }
+    }
+
+    /// The last figures, sent as the worker exits (the master reads its channel before it reaps),
+    /// so what it served while draining reaches the master's totals.
+    private func sendFinalHeartbeat() {
+        _ = try? ChannelIO.send(heartbeat(), on: launch.channel)
+    }
+
+    /// The figures so far.
+    private func heartbeat() -> ChannelMessage {
+        let stats = ServiceStats.shared
+        let traffic = TrafficCounters.shared
+        var figures = WorkerStats(
+            requests: stats.requests, connectionsAccepted: stats.accepted, openConnections: stats.open,
+            residentBytes: UInt64(Process.residentBytes()), maxLoopLagMicroseconds: loop.takeMaxLagMicroseconds())
+        figures.requestsByMethodStatus = Array(traffic.byMethodStatus)
+        figures.durationBuckets = Array(traffic.durationBuckets)
+        figures.durationSumMicroseconds = traffic.durationSumMicroseconds
+        figures.bytesWritten = traffic.bytesWritten
+        figures.connectionsRefused = traffic.connectionsRefused
+        figures.echoConnections = traffic.echoConnections
+        figures.echoConnectionsOpen = traffic.echoConnectionsOpen
+        figures.echoLines = traffic.echoLines
+        return .heartbeat(figures)
     }
 
     // MARK: Recycling and logs
@@ -248,11 +271,17 @@ public final class Worker {
         logger.warn("drain deadline reached; closing connections", ("connections", LogValue(ServiceStats.shared.open)))
         loop.cancelAllWaits()
         // Tasks see the cancellation on their next turn and close; exit regardless shortly after.
-        loop.schedule(after: .milliseconds(500)) { Process.exitImmediately(0) }
+        loop.schedule(after: .milliseconds(500)) { [self] in
+            LoopActor.assumeIsolated { sendFinalHeartbeat() }
+            Process.exitImmediately(0)
+        }
         finishIfDrained()
     }
 
     private func finishIfDrained() {
-        if drainDeadline != nil && ServiceStats.shared.open == 0 { loop.stop() }
+        if drainDeadline != nil && ServiceStats.shared.open == 0 {
+            sendFinalHeartbeat()
+            loop.stop()
+        }
     }
 }
