@@ -43,6 +43,22 @@ extension WorkerTable {
 
     public enum QuitReason: String, Sendable {
         case shutdown, reload, scaleDown = "scale-down", recycle = "max-requests"
+        /// Replaced for its memory (`--max-worker-memory`): `recycle(pid:now:reason: .memory)`.
+        case memory
+    }
+
+    /// Why a worker was replaced, as the metrics and `supervisor status` count it.
+    public enum RestartReason: String, Sendable, CaseIterable {
+        /// It died on its own (or failed to boot).
+        case crash
+        /// Killed for a missed heartbeat (or a boot that took too long).
+        case timeout
+        /// Replaced after its `--max-requests`.
+        case recycle
+        /// Replaced for its memory.
+        case memory
+        /// Replaced by a reload's new generation.
+        case reload
     }
 
     public struct Worker: Equatable, Sendable {
@@ -57,6 +73,10 @@ extension WorkerTable {
         /// It served its `--max-requests`: a successor is started in its slot, and it retires once
         /// that one is ready.
         public internal(set) var recycling = false
+        /// Why it is being recycled (`max-requests` or `memory`), once `recycling`.
+        public internal(set) var recycleReason: QuitReason = .recycle
+        /// Why it was asked to quit, once `retiring`.
+        public internal(set) var quitReason: QuitReason?
 
         public var isServing: Bool { state == .booting || state == .ready }
     }
