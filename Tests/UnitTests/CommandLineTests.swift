@@ -125,7 +125,7 @@ final class CommandLineTests: XCTestCase {
 
     func testStartHelpMentionsEveryOption() throws {
         let expected = parser.options.map { "--\($0.name)" }
-        XCTAssertEqual(expected.count, 29)
+        XCTAssertEqual(expected.count, 30)
         XCTAssertTrue(expected.contains("--keepalive-timeout"))
         XCTAssertTrue(expected.contains("--share-port"))
         for arguments in [["start", "--help"], ["start", "-h"], ["start", "--workers", "2", "--help"]] {
