@@ -24,7 +24,7 @@ public final class LineEchoService: Service {
     public func serve(_ connection: Connection) async {
         let buffer = EventLoop.current.sharedBuffer
         let stats = ServiceStats.shared
-        let traffic = TrafficCounters.shared
+        let traffic = stats.traffic
         traffic.echoOpened()
         defer { traffic.echoClosed() }
         // Bytes of a line not finished yet, and where the next partial tail is saved while a write

@@ -132,7 +132,7 @@ public final class Connection {
     private func taken(_ result: IOResult, by call: String) -> Int? {
         switch result {
         case let .processed(count):
-            TrafficCounters.shared.wrote(count)
+            ServiceStats.shared.traffic.wrote(count)
             return count
         case .wouldBlock, .endOfStream: return 0
         case let .failed(error):
@@ -147,7 +147,7 @@ public final class Connection {
             let result = pending.withUnsafeBytes { handle.fd.writeSome(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
             switch result {
             case let .processed(count) where count > 0:
-                TrafficCounters.shared.wrote(count)
+                ServiceStats.shared.traffic.wrote(count)
                 offset += count
             case .wouldBlock:
                 guard await waitWritable(timeout: timeout) == .ready else { return false }
@@ -171,7 +171,7 @@ public final class Connection {
         while remaining > 0 {
             switch handle.fd.sendFileSome(from: file, offset: &position, count: min(remaining, 1 << 30)) {
             case let .processed(sent):
-                TrafficCounters.shared.wrote(sent)
+                ServiceStats.shared.traffic.wrote(sent)
                 remaining -= sent
             case .endOfStream:
                 return false

@@ -4,12 +4,11 @@ import Posix
 /// method and status class, a request-duration histogram, bytes written to clients, connections
 /// refused, echo conversations and lines. Cumulative since the worker started; sent in heartbeats.
 ///
-/// Counting is on the hot path, so it is a few integer adds into counters allocated once, at
-/// first use: no allocation, no string, no lock (one loop thread owns them).
-@LoopActor
-public final class TrafficCounters {
-    public static let shared = TrafficCounters()
-
+/// Counting is on the hot path, so it is a few integer adds into counters allocated once, with
+/// `ServiceStats.shared` (reached through it, where the request count is kept anyway): no
+/// allocation, no string, no lock. Only the loop's thread touches them (hence `@unchecked
+/// Sendable`, as `EventLoop`).
+public final class TrafficCounters: @unchecked Sendable {
     /// `RequestClasses.index(method:status:)` → answers.
     public let byMethodStatus: UnsafeMutableBufferPointer<UInt64>
     /// Answers per duration bucket (not cumulative here; the master sums them up).
@@ -26,7 +25,7 @@ public final class TrafficCounters {
     @exclusivity(unchecked) public private(set) var echoConnectionsOpen: UInt64 = 0
     @exclusivity(unchecked) public private(set) var echoLines: UInt64 = 0
 
-    private init() {
+    init() {
         byMethodStatus = .allocate(capacity: RequestClasses.methodStatusCount)
         byMethodStatus.initialize(repeating: 0)
         durationBuckets = .allocate(capacity: RequestClasses.durationBucketCount)

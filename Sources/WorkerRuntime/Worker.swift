@@ -114,7 +114,7 @@ public final class Worker {
             // task-executor preference needed, and no pool thread is ever started.
             Task { await self.serve(fd) }
         case let .paused(error, pause):
-            TrafficCounters.shared.refused()
+            ServiceStats.shared.traffic.refused()
             logger.warn("accept paused: out of file descriptors", ("error", LogValue(error)), ("pause_ms", LogValue(pause.milliseconds)))
         case let .failed(error):
             logger.error("accept failed", ("error", LogValue(error)))
@@ -128,7 +128,7 @@ public final class Worker {
         } catch {
             fd.close()
             ServiceStats.shared.connectionClosed()
-            TrafficCounters.shared.refused()
+            ServiceStats.shared.traffic.refused()
             finishIfDrained()
             logger.warn("cannot register connection", ("error", LogValue(error)))
             return
@@ -200,7 +200,7 @@ public final class Worker {
     /// The figures so far.
     private func heartbeat() -> ChannelMessage {
         let stats = ServiceStats.shared
-        let traffic = TrafficCounters.shared
+        let traffic = stats.traffic
         var figures = WorkerStats(
             requests: stats.requests, connectionsAccepted: stats.accepted, openConnections: stats.open,
             residentBytes: UInt64(Process.residentBytes()), maxLoopLagMicroseconds: loop.takeMaxLagMicroseconds())

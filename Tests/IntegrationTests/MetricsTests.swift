@@ -127,6 +127,7 @@ final class MetricsTests: XCTestCase {
         try send(5, "GET", "/hello/a", port: port)
         let before = MetricsPage.wait(port: metricsPort, "5 requests") { $0.requests("GET", "2xx") == 5 }
         server.signal(SIGUSR2)
+        server.waitForLog("msg=\"binary upgrade started\"")
         let newPID = Int(server.loggedPIDs("msg=\"binary upgrade started\"", field: " new_pid=").first ?? 0)
         server.waitForLog("msg=\"binary upgrade complete\"")
         XCTAssertEqual(server.waitForExit()?.code, 0, "the old master drains and exits")
