@@ -36,18 +36,7 @@ final class MetricsServer {
     init(address: SocketAddress, takingOver: Bool) throws(SystemError) {
         switch address {
         case let .unix(path) where takingOver:
-            let temporary = "\(path).\(Process.id).tmp"
-            try? FileSystem.remove(temporary)
-            let fd = try Socket.listen(on: .unix(path: temporary), backlog: 64)
-            do {
-                unixInode = try FileSystem.status(atPath: temporary).inode
-                try FileSystem.rename(temporary, to: path)
-            } catch {
-                fd.close()
-                try? FileSystem.remove(temporary)
-                throw error
-            }
-            listener = fd
+            (listener, unixInode) = try UnixSocketFile.listenReplacing(path, backlog: 64)
             self.address = address
         case let .unix(path):
             listener = try Socket.listen(on: address, backlog: 64)

@@ -65,19 +65,8 @@ extension ServerProcess {
     }
 }
 
-/// A TCP port nothing listens on right now (bound to 0, read back, closed): for an address that
-/// must stay the same across a binary upgrade.
+/// A TCP port nothing listens on right now (a listener on port 0, closed once its port is read):
+/// for an address that must stay the same across a binary upgrade.
 func freeLoopbackPort() -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-            bind(fd, raw, length) == 0 ? getsockname(fd, raw, &length) : -1
-        }
-    }
-    return UInt16(bigEndian: address.sin_port)
+    (try? EchoListener())?.port ?? 0
 }
