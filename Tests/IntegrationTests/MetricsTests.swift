@@ -141,6 +141,18 @@ final class MetricsTests: XCTestCase {
         _ = try runCommand(["stop", "--pidfile", pidfile])
     }
 
+    func testAUnixMetricsSocketServesThePageAndGoesAwayWithTheMaster() throws {
+        let directory = ServerProcess.temporaryDirectory()
+        let path = directory + "/metrics.sock"
+        let (server, pidfile) = try start(metrics: "unix:\(path)", workers: 1)
+        defer { server.stop() }
+        let response = try HTTPTestClient.get(try EchoClient(unixPath: path), "/metrics")
+        XCTAssertEqual(response.status, 200, response.head)
+        XCTAssertTrue(MetricsPage(text: response.text)["supervisor_workers{state=\"ready\"}"] == 1, response.text)
+        XCTAssertEqual(try runCommand(["stop", "--pidfile", pidfile]).code, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "removed at exit")
+    }
+
     func testAMetricsAddressThatCannotBeBoundRefusesToStart() throws {
         let taken = try EchoListener()
         let directory = ServerProcess.temporaryDirectory()
