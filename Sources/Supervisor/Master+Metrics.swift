@@ -20,6 +20,20 @@ extension Master {
         }
     }
 
+    /// After a failed binary upgrade: a unix metrics socket the new master replaced is put back
+    /// (as the control socket is), so scrapers reach this master again.
+    func reclaimMetricsSocket() {
+        guard let current = metrics, !current.ownsPath else { return }
+        current.close()
+        do {
+            metrics = try MetricsServer(address: current.address, takingOver: true)
+            logger.info("metrics socket reclaimed from the failed new master", ("addr", LogValue(current.address)))
+        } catch {
+            metrics = nil
+            logger.error("cannot recreate the metrics socket", ("addr", LogValue(current.address)), ("error", LogValue(error)))
+        }
+    }
+
     /// The counters of a reaped worker join the totals, so none goes down when a worker is gone.
     func foldDeparted(_ worker: WorkerTable.Worker) {
         traffic.fold(worker.stats)

@@ -146,13 +146,18 @@ final class MetricsServer {
         fd.close()
     }
 
+    /// The address still leads here: always for TCP; for a unix socket, the file at its path is
+    /// still the one this server created (a failed new master may have replaced it).
+    var ownsPath: Bool {
+        guard case let .unix(path) = address else { return true }
+        return (try? FileSystem.status(atPath: path))?.inode == unixInode
+    }
+
     /// Closes everything; removes a unix socket file if it is still the one this server created.
     func close() {
         for fd in clients.keys { fd.close() }
         clients = [:]
         listener.close()
-        if case let .unix(path) = address, let unixInode, (try? FileSystem.status(atPath: path))?.inode == unixInode {
-            try? FileSystem.remove(path)
-        }
+        if case let .unix(path) = address, unixInode != nil, ownsPath { try? FileSystem.remove(path) }
     }
 }

@@ -153,6 +153,28 @@ final class MetricsTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path), "removed at exit")
     }
 
+    /// A new release that dies after replacing the unix metrics socket (as a new master binds it
+    /// at start): the old master, still serving, puts its own back.
+    func testAFailedUpgradeGivesTheUnixMetricsSocketBackToTheOldMaster() throws {
+        let directory = ServerProcess.temporaryDirectory()
+        let binary = directory + "/supervisor"
+        try FileManager.default.copyItem(atPath: ServerProcess.binary("supervisor"), toPath: binary)
+        let path = directory + "/metrics.sock"
+        let server = try ServerProcess(["start", "--workers", "1", "--bind", "127.0.0.1:0", "--health-interval", "0",
+                                        "--metrics-bind", "unix:\(path)"], binaryPath: binary)
+        defer { server.stop() }
+        server.waitForReady(1)
+        try FileManager.default.removeItem(atPath: binary)
+        try "#!/bin/sh\nrm -f \(path)\n: > \(path)\nexit 1\n".write(toFile: binary, atomically: true, encoding: .utf8)
+        chmod(binary, 0o755)
+        server.signal(SIGUSR2)
+        server.waitForLog("msg=\"binary upgrade failed: the new master exited; still serving\"")
+        server.waitForLog("msg=\"metrics socket reclaimed from the failed new master\"")
+        let response = try HTTPTestClient.get(try EchoClient(unixPath: path), "/metrics")
+        XCTAssertEqual(response.status, 200, response.head)
+        XCTAssertTrue(response.text.contains("supervisor_workers{state=\"ready\"} 1\n"), response.text)
+    }
+
     func testAMetricsAddressThatCannotBeBoundRefusesToStart() throws {
         let taken = try EchoListener()
         let directory = ServerProcess.temporaryDirectory()
