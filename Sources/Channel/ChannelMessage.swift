@@ -1,27 +1,5 @@
 import Posix
 
-/// What a worker reports about itself in each heartbeat. Counters are cumulative since the worker
-/// started, so a lost heartbeat loses nothing and the master can sum them.
-public struct WorkerStats: Equatable, Sendable {
-    /// Units of work done: echoed lines, answered HTTP requests.
-    public var requests: UInt64 = 0
-    public var connectionsAccepted: UInt64 = 0
-    public var openConnections: UInt64 = 0
-    public var residentBytes: UInt64 = 0
-    /// The worst lateness of the loop's timers since the previous heartbeat: how long a ready event
-    /// could have waited behind other work.
-    public var maxLoopLagMicroseconds: UInt64 = 0
-
-    public init(requests: UInt64 = 0, connectionsAccepted: UInt64 = 0, openConnections: UInt64 = 0,
-                residentBytes: UInt64 = 0, maxLoopLagMicroseconds: UInt64 = 0) {
-        self.requests = requests
-        self.connectionsAccepted = connectionsAccepted
-        self.openConnections = openConnections
-        self.residentBytes = residentBytes
-        self.maxLoopLagMicroseconds = maxLoopLagMicroseconds
-    }
-}
-
 /// One message on a master↔worker channel (a `SOCK_SEQPACKET` socketpair, so one message is one
 /// packet and never arrives torn).
 ///
@@ -50,8 +28,9 @@ public enum ChannelMessage: Equatable, Sendable {
     /// count, then the frames.
     case stackReport(frames: [UInt64])
 
-    /// A stack report is the largest message: a count and `StackReporter.maximumFrames` frames.
-    public static let maximumSize = 16 + 8 * StackReporter.maximumFrames
+    /// The largest message: a heartbeat (8 + 8 × `WorkerStats.fieldCount` = 456 bytes) or a stack
+    /// report (a count and `StackReporter.maximumFrames` frames).
+    public static let maximumSize = max(512, 16 + 8 * StackReporter.maximumFrames)
 
     private enum Tag: UInt8 {
         case ready = 1, heartbeat = 2, quit = 3, reopenLogs = 4, recycle = 5, rotation = 6
@@ -69,11 +48,7 @@ public enum ChannelMessage: Equatable, Sendable {
             header(.ready)
         case let .heartbeat(stats):
             header(.heartbeat)
-            field(stats.requests)
-            field(stats.connectionsAccepted)
-            field(stats.openConnections)
-            field(stats.residentBytes)
-            field(stats.maxLoopLagMicroseconds)
+            for value in stats.fields { field(value) }
         case let .quit(deadline):
             header(.quit)
             field(deadline.nanoseconds)
@@ -109,9 +84,8 @@ public enum ChannelMessage: Equatable, Sendable {
             guard fields(0) != nil else { return nil }
             self = .ready
         case .heartbeat:
-            guard let values = fields(5) else { return nil }
-            self = .heartbeat(WorkerStats(requests: values[0], connectionsAccepted: values[1], openConnections: values[2],
-                                          residentBytes: values[3], maxLoopLagMicroseconds: values[4]))
+            guard let values = fields(WorkerStats.fieldCount), let stats = WorkerStats(fields: values) else { return nil }
+            self = .heartbeat(stats)
         case .quit:
             guard let values = fields(1) else { return nil }
             self = .quit(deadline: Instant(nanoseconds: values[0]))

@@ -24,6 +24,9 @@ public final class LineEchoService: Service {
     public func serve(_ connection: Connection) async {
         let buffer = EventLoop.current.sharedBuffer
         let stats = ServiceStats.shared
+        let traffic = stats.traffic
+        traffic.echoOpened()
+        defer { traffic.echoClosed() }
         // Bytes of a line not finished yet, and where the next partial tail is saved while a write
         // may suspend (the shared buffer is reused by other connections meanwhile).
         let carry = ByteBuffer()
@@ -46,7 +49,9 @@ public final class LineEchoService: Service {
             if !carry.isEmpty, let first = memchr(base, 10, count), carry.count + base.distance(to: first) + 1 > limit {
                 return await reject(connection)
             }
-            stats.served(Self.countLines(base, end))
+            let lines = Self.countLines(base, end)
+            stats.served(lines)
+            traffic.echoed(lines: lines)
             spare.append(UnsafeRawBufferPointer(start: base + end, count: count - end))
             let whole = UnsafeRawBufferPointer(start: base, count: end)
             let sent = carry.isEmpty

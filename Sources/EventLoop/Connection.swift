@@ -131,7 +131,9 @@ public final class Connection {
     @inline(__always)
     private func taken(_ result: IOResult, by call: String) -> Int? {
         switch result {
-        case let .processed(count): return count
+        case let .processed(count):
+            ServiceStats.shared.traffic.wrote(count)
+            return count
         case .wouldBlock, .endOfStream: return 0
         case let .failed(error):
             record(call, error)
@@ -145,6 +147,7 @@ public final class Connection {
             let result = pending.withUnsafeBytes { handle.fd.writeSome(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
             switch result {
             case let .processed(count) where count > 0:
+                ServiceStats.shared.traffic.wrote(count)
                 offset += count
             case .wouldBlock:
                 guard await waitWritable(timeout: timeout) == .ready else { return false }
@@ -168,6 +171,7 @@ public final class Connection {
         while remaining > 0 {
             switch handle.fd.sendFileSome(from: file, offset: &position, count: min(remaining, 1 << 30)) {
             case let .processed(sent):
+                ServiceStats.shared.traffic.wrote(sent)
                 remaining -= sent
             case .endOfStream:
                 return false

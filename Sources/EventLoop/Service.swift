@@ -1,3 +1,5 @@
+import Posix
+
 /// What a worker serves its connections with: the line echo, the HTTP app, or a user's own.
 ///
 /// The seam is one method, like Hummingbird's `respond(to:)`: the runtime accepts, counts and
@@ -35,6 +37,18 @@ public final class ServiceStats {
             onRequestLimit = nil
             reached()
         }
+    }
+
+    /// The finer figures for the master's metrics (by method and status, durations, bytes).
+    public let traffic = TrafficCounters()
+
+    /// One HTTP answer: `served()`, and counted by method (its index in `RequestClasses.methods`),
+    /// status and the time since `begun` (a `CLOCK_MONOTONIC` reading), in one access to `shared`.
+    @inline(__always)
+    public func served(method: Int, status: Int, begun: UInt64) {
+        served()
+        let now = Instant.nowNanoseconds
+        traffic.answered(method: method, status: status, microseconds: now > begun ? (now &- begun) / 1000 : 0)
     }
 
     public func connectionOpened() { accepted &+= 1; open &+= 1 }

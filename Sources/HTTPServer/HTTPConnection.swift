@@ -98,7 +98,8 @@ final class HTTPConnection: ReadinessListener {
             let hasBody = head.framing != .noBody
             let request = Request(head: head, body: RequestBody(source: self, empty: !hasBody))
             let log = service.accessLog
-            let started = log == nil ? Instant(nanoseconds: 0) : Instant.now  // a clock read only for the log
+            let begun = Instant.nowNanoseconds  // for the metrics' duration and the access log
+            let methodIndex = Self.methodIndex(head.method)
             let response = await service.responder.respond(to: request)
             var keepAlive = head.keepAlive && !EventLoop.current.isDraining
             // The handler answered without reading the whole body. The answer goes out now, never
@@ -115,8 +116,8 @@ final class HTTPConnection: ReadinessListener {
             }
             awaitingContinue = false
             var written = await write(response, for: head, keepAlive: keepAlive)
-            ServiceStats.shared.served()
-            if let log { record(request, response, started: started, in: log) }
+            ServiceStats.shared.served(method: methodIndex, status: response.status.code, begun: begun)
+            if let log { record(request, response, started: Instant(nanoseconds: begun), in: log) }
             if written && discardAfterAnswer {
                 // The next request starts after this body: read and drop it, within reason.
                 written = await discardBody(request.body)

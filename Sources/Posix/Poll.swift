@@ -6,7 +6,16 @@ public enum Poll {
     /// Waits until one of `fds` is readable (or hung up), or `timeout` passes. Returns the readable
     /// descriptors.
     public static func waitReadable(_ fds: [FileDescriptor], timeout: Duration?) throws(SystemError) -> [FileDescriptor] {
-        var entries = fds.map { pollfd(fd: $0.rawValue, events: Int16(POLLIN), revents: 0) }
+        try wait(readable: fds, writable: [], timeout: timeout).readable
+    }
+
+    /// Waits until one of `readable` has input (or hung up), one of `writable` can take bytes, or
+    /// `timeout` passes: the master also writes metrics pages to scrapers that read slowly, and
+    /// must never block on one.
+    public static func wait(readable: [FileDescriptor], writable: [FileDescriptor],
+                            timeout: Duration?) throws(SystemError) -> (readable: [FileDescriptor], writable: [FileDescriptor]) {
+        var entries = readable.map { pollfd(fd: $0.rawValue, events: Int16(POLLIN), revents: 0) }
+        entries += writable.map { pollfd(fd: $0.rawValue, events: Int16(POLLOUT), revents: 0) }
         let millis: CInt
         if let timeout {
             // Round up: waking a millisecond early only to find nothing due is a wasted turn.
@@ -17,9 +26,12 @@ public enum Poll {
         }
         let ready = poll(&entries, nfds_t(entries.count), millis)
         if ready < 0 {
-            if Errno.current == .interrupted { return [] }
+            if Errno.current == .interrupted { return ([], []) }
             throw SystemError("poll", errno: .current)
         }
-        return entries.filter { $0.revents != 0 }.map { FileDescriptor(rawValue: $0.fd) }
+        let split = readable.count
+        let inputs = entries[..<split].filter { $0.revents != 0 }.map { FileDescriptor(rawValue: $0.fd) }
+        let outputs = entries[split...].filter { $0.revents != 0 }.map { FileDescriptor(rawValue: $0.fd) }
+        return (inputs, outputs)
     }
 }

@@ -23,3 +23,19 @@ extension Socket {
         try setOption(fd, CInt(IPPROTO_TCP), TCP_NODELAY, 1)
     }
 }
+
+extension Socket {
+    /// The length of a TCP listener's accept queue: `getsockopt(TCP_INFO)`, whose `tcpi_unacked`
+    /// on a socket in `LISTEN` is the number of connections waiting for `accept` (Linux's
+    /// `tcp_get_info`). Fails on a unix socket, which has no such figure.
+    public static func acceptQueueLength(_ fd: FileDescriptor) throws(SystemError) -> UInt32 {
+        var info = tcp_info()
+        var length = socklen_t(MemoryLayout<tcp_info>.size)
+        do {
+            _ = try syscall("getsockopt(TCP_INFO)") { getsockopt(fd.rawValue, CInt(IPPROTO_TCP), TCP_INFO, &info, &length) }
+        } catch {
+            throw error.on(fd.description)
+        }
+        return info.tcpi_unacked
+    }
+}

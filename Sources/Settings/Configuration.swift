@@ -38,6 +38,9 @@ public struct Configuration: Sendable, Equatable {
     /// Period of the master's health log line; zero turns it off.
     public var healthInterval: Duration = .seconds(10)
     public var pidfile: String?
+    /// Where the master serves `GET /metrics` (Prometheus text format); nil: nowhere. Bound once,
+    /// at start: a reload does not move it.
+    public var metricsBind: SocketAddress?
     /// The file the settings were read from, if any (HUP will re-read it).
     public var configFile: String?
     public var logFormat: LogFormat = .logfmt

@@ -133,6 +133,10 @@ public struct Option: Sendable {
             Option("pidfile", "PATH", "write the master's pid here; refuse to start if it names a live process") { config, value throws(ValueError) in
                 config.pidfile = try Values.path(value)
             },
+            Option("metrics-bind", "ADDR",
+                   "serve Prometheus metrics at GET /metrics on HOST:PORT or unix:/path, from the master (default: off)") { config, value throws(ValueError) in
+                config.metricsBind = try Values.address(value)
+            },
             Option("max-requests", "N", "replace a worker after it served N requests (plus jitter); 0: never (default 0)") { config, value throws(ValueError) in
                 config.maxRequests = try Values.integer(value, in: 0...1_000_000_000_000)
             },

@@ -234,5 +234,6 @@ extension Master {
                 logger.error("cannot recreate the control socket", ("error", LogValue(error)))
             }
         }
+        reclaimMetricsSocket()
     }
 }

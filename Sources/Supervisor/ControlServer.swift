@@ -41,7 +41,7 @@ final class ControlServer {
     /// The longest path a unix socket can have (`sun_path` less its NUL).
     static let maximumPathLength = Socket.unixPathCapacity - 1
 
-    static func temporaryPath(for path: String) -> String { "\(path).\(Process.id).tmp" }
+    static func temporaryPath(for path: String) -> String { UnixSocketFile.temporaryPath(for: path) }
 
     /// Refuses, before anything is bound, a path too long for a unix socket (the pidfile's path
     /// decides it: the socket goes beside it, created at a longer temporary name first).
@@ -56,27 +56,15 @@ final class ControlServer {
 
     init(path: String) throws(SetupError) {
         try Self.checkPath(path)
-        let temporary = Self.temporaryPath(for: path)
-        try? FileSystem.remove(temporary)
-        let fd: FileDescriptor
         do {
             // Created owner-only from the start: no window in which others could connect.
-            fd = try FileSystem.withCreationMask(0o177) { () throws(SystemError) in
-                try Socket.listen(on: .unix(path: temporary), backlog: 16)
+            (listener, inode) = try FileSystem.withCreationMask(0o177) { () throws(SystemError) in
+                try UnixSocketFile.listenReplacing(path, backlog: 16)
             }
         } catch {
             throw SetupError(path: path, error: error)
         }
-        do {
-            inode = try FileSystem.status(atPath: temporary).inode
-            try FileSystem.rename(temporary, to: path)
-        } catch {
-            fd.close()
-            try? FileSystem.remove(temporary)
-            throw SetupError(path: path, error: error)
-        }
         self.path = path
-        listener = fd
     }
 
     var descriptors: [FileDescriptor] { [listener] + clients.keys.sorted { $0.rawValue < $1.rawValue } }

@@ -53,22 +53,20 @@ extension Master {
         case .stopping: phase = "stopping"
         }
         let rows = table.workers.values.map { worker in
-            let state: String
-            switch worker.state {
-            case .booting: state = "booting"
-            case .ready: state = worker.recycling ? "recycling" : "ready"
-            case .retiring: state = "retiring"
-            case .killed: state = "killed"
-            }
-            return StatusReport.WorkerRow(
-                pid: worker.pid, slot: worker.slot, generation: worker.generation, state: state,
+            StatusReport.WorkerRow(
+                pid: worker.pid, slot: worker.slot, generation: worker.generation, state: Self.stateName(worker),
                 ageMilliseconds: now.since(worker.spawnedAt).milliseconds, requests: worker.stats.requests,
                 connections: worker.stats.openConnections, residentBytes: worker.stats.residentBytes,
                 lastHeartbeatMilliseconds: now.since(worker.lastSeen).milliseconds)
         }
-        return StatusReport(
+        observeRate(now: now)
+        var report = StatusReport(
             masterPID: Process.id, uptimeMilliseconds: now.since(startedAt).milliseconds, generation: table.generation,
             desiredWorkers: table.desired, phase: phase, inRotation: !outOfRotation, app: config.app, binds: listeners.all.map(\.bound.description),
             restarts: table.restarts, connectionLimit: config.workerConnections, workers: rows)
+        report.requestsPerSecond = traffic.requestsPerSecond
+        report.restartReasons = WorkerTable.RestartReason.allCases.map { .init(name: $0.rawValue, value: table.restartsByReason[$0] ?? 0) }
+        report.listenQueues = listenQueues().map { .init(address: $0.address, length: $0.length) }
+        return report
     }
 }

@@ -48,6 +48,11 @@ extension Master {
             logger.warn("a new pidfile takes effect at the next start or binary upgrade", ("pidfile", .string(config.pidfile ?? "none")))
             fresh.pidfile = config.pidfile
         }
+        if fresh.metricsBind != config.metricsBind {
+            logger.warn("a new metrics-bind takes effect at the next start or binary upgrade",
+                        ("metrics_bind", .string(config.metricsBind?.description ?? "none")))
+            fresh.metricsBind = config.metricsBind
+        }
         // Everything that can refuse the reload comes first, so that a refusal changes nothing.
         var newLog: FileDescriptor?
         if fresh.logFile != config.logFile, let path = fresh.logFile {

@@ -26,6 +26,11 @@ public final class Master {
     let workerMain: WorkerMain
     let loadConfiguration: ConfigurationLoader?
     let startedAt = Instant.now
+    /// The same instant on the wall clock, for `supervisor_master_start_time_seconds`.
+    let startedAtWallClock = WallClock.preciseSeconds
+    /// `--metrics-bind`'s server, and the totals it publishes (departed workers' included).
+    var metrics: MetricsServer?
+    var traffic = TrafficTotals()
     /// A start, reload or upgrade whose generation is not yet fully serving: logged (and told to
     /// systemd) once it is.
     var settling: (cause: String, since: Instant)?
@@ -151,6 +156,10 @@ public final class Master {
         for listener in listeners.all {
             logger.info("listening", ("addr", LogValue(listener.bound)), ("inherited", listener.ownsFile ? "no" : "yes"))
         }
+        guard openMetrics() else {
+            listeners.closeAll()
+            return 1
+        }
         if upgrade.origin == nil, let path = config.pidfile {
             let socketPath = ControlCommand.socketPath(forPidfile: path)
             do {
@@ -158,6 +167,7 @@ public final class Master {
             } catch {
                 logger.error("cannot create the control socket", ("error", LogValue(error)))
                 listeners.closeAll()
+                metrics?.close()
                 return 1
             }
         }
@@ -168,6 +178,7 @@ public final class Master {
                 logger.error("cannot write pidfile", ("error", LogValue(error)))
                 listeners.closeAll()
                 control?.close()
+                metrics?.close()
                 return 1
             }
         }
@@ -186,6 +197,7 @@ public final class Master {
         listeners.closeAll(removingFiles: upgrade.isInCharge)
         records.releaseAll()
         control?.close()
+        metrics?.close()
         pidfile?.remove()
         let code = exitCode ?? 1
         logger.info("master exiting", ("code", LogValue(code)))
@@ -198,15 +210,18 @@ public final class Master {
         var watched = [signals?.fd].compactMap { $0 }
         watched += records.channels.map(\.channel)
         watched += control?.descriptors ?? []
+        watched += metrics?.readDescriptors ?? []
         if let pipe = upgrade.readyPipe { watched.append(pipe) }
-        let deadlines = [table.nextDeadline, health.nextAt, memoryWatch.nextAt, control?.nextDeadline, upgrade.nextDeadline, delayedStop].compactMap { $0 }
+        let deadlines = [table.nextDeadline, health.nextAt, memoryWatch.nextAt, control?.nextDeadline, metrics?.nextDeadline,
+                         upgrade.nextDeadline, delayedStop].compactMap { $0 }
         let timeout = deadlines.min().map { $0.since(.now) }
         let readable: [FileDescriptor]
+        let writable: [FileDescriptor]
         do {
-            readable = try Poll.waitReadable(watched, timeout: timeout)
+            (readable, writable) = try Poll.wait(readable: watched, writable: metrics?.writeDescriptors ?? [], timeout: timeout)
         } catch {
             logger.error("master poll failed", ("error", LogValue(error)))
-            readable = []
+            (readable, writable) = ([], [])
         }
         let pending = (try? signals?.drain()) ?? []
 
@@ -227,6 +242,7 @@ public final class Master {
         }
         if pending.contains(.hangup) { reload(now: now) }
         control?.serve(readable: readableSet, now: now) { answer($0) }
+        metrics?.serve(readable: readableSet, writable: Set(writable), now: now) { metricsSnapshot().text() }
         if pending.contains(.user1) { reopenLogs() }
         if let pipe = upgrade.readyPipe, readableSet.contains(pipe) { readUpgradePipe(pipe, now: now) }
         perform(upgrade.tick(now: now), now: now)
@@ -264,6 +280,8 @@ public final class Master {
                 perform(actions, now: .now)
                 continue
             }
+            // Its last heartbeat, sent as it exited, before the channel closes with the record.
+            readChannel(of: child.pid)
             records.release(child.pid)
             guard table.workers[child.pid] != nil else {
                 // As PID 1 (a container), orphans anywhere in the namespace are re-parented to us.
@@ -271,7 +289,10 @@ public final class Master {
                 continue
             }
             let (report, actions) = table.reaped(pid: child.pid, status: child.status, now: .now)
-            if let report { logExit(report) }
+            if let report {
+                foldDeparted(report.worker)
+                logExit(report)
+            }
             perform(actions)
         }
     }
@@ -327,6 +348,7 @@ public final class Master {
                 perform(table.ready(pid: pid, now: .now))
             case let .message(.heartbeat(stats)):
                 table.heartbeat(pid: pid, stats: stats, now: .now)
+                observeRate(now: .now)
             case .message(.recycle):
                 if let worker = table.workers[pid], worker.isServing, !worker.recycling {
                     logger.info("recycling worker", ("pid", LogValue(pid)), ("slot", LogValue(worker.slot)), ("reason", "max-requests"))

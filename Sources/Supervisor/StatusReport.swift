@@ -31,12 +31,30 @@ public struct StatusReport: Equatable, Sendable {
     /// `--worker-connections` (0: none): CONNS then reads `open/limit`.
     public var connectionLimit = 0
     public var workers: [WorkerRow]
+    /// Answered requests (or echoed lines) per second over the last second or more.
+    public var requestsPerSecond = 0.0
+    /// Replacements by reason (`WorkerTable.RestartReason`, in its order).
+    public var restartReasons: [Count] = []
+    /// Each listener's accept queue (nil: a unix socket, no such figure).
+    public var listenQueues: [ListenQueue] = []
+
+    public struct Count: Equatable, Sendable {
+        public var name: String
+        public var value: UInt64
+    }
+
+    public struct ListenQueue: Equatable, Sendable {
+        public var address: String
+        public var length: UInt32?
+    }
 
     /// A few lines a person reads at a glance.
     public func table() -> String {
         var lines = [
             "master  pid \(masterPID)  up \(Self.age(uptimeMilliseconds))  generation \(generation)  workers \(workers.filter { $0.state == "ready" || $0.state == "booting" }.count)/\(desiredWorkers)  \(phase)\(inRotation ? "" : " (out of rotation)")  restarts \(restarts)",
             "app     \(app) on \(binds.joined(separator: ", "))",
+            "traffic \(Self.rate(requestsPerSecond)) req/s  listen queue \(listenQueues.map { "\($0.address) \($0.length.map(String.init) ?? "-")" }.joined(separator: ", "))",
+            "restart \(restartReasons.map { "\($0.name) \($0.value)" }.joined(separator: ", "))",
             "",
         ]
         let header = ["PID", "SLOT", "GEN", "STATE", "AGE", "REQUESTS", "CONNS", "RSS", "HEARTBEAT"]
@@ -71,7 +89,10 @@ public struct StatusReport: Equatable, Sendable {
         }
         return "{\"master\":{\"pid\":\(masterPID),\"uptime_ms\":\(uptimeMilliseconds),\"generation\":\(generation),"
             + "\"workers\":\(desiredWorkers),\"phase\":\(string(phase)),\"in_rotation\":\(inRotation),\"app\":\(string(app)),"
-            + "\"binds\":[\(binds.map(string).joined(separator: ","))],\"restarts\":\(restarts),\"connection_limit\":\(connectionLimit)},"
+            + "\"binds\":[\(binds.map(string).joined(separator: ","))],\"restarts\":\(restarts),\"connection_limit\":\(connectionLimit),"
+            + "\"requests_per_s\":\(Self.rate(requestsPerSecond)),"
+            + "\"restart_reasons\":{\(restartReasons.map { "\(string($0.name)):\($0.value)" }.joined(separator: ","))},"
+            + "\"listen_queues\":[\(listenQueues.map { "{\"addr\":\(string($0.address)),\"length\":\($0.length.map(String.init) ?? "null")}" }.joined(separator: ","))]},"
             + "\"workers\":[\(rows.joined(separator: ","))]}\n"
     }
 
@@ -85,6 +106,12 @@ public struct StatusReport: Equatable, Sendable {
         if seconds < 3600 { return "\(seconds / 60)m\(two(seconds % 60))s" }
         if seconds < 86_400 { return "\(seconds / 3600)h\(two(seconds / 60 % 60))m" }
         return "\(seconds / 86_400)d\(two(seconds / 3600 % 24))h"
+    }
+
+    /// A rate to one decimal, for people and JSON alike: `0.0`, `1234.5`.
+    static func rate(_ value: Double) -> String {
+        let tenths = UInt64(max(0, value) * 10 + 0.5)
+        return "\(tenths / 10).\(tenths % 10)"
     }
 
     static func megabytes(_ bytes: UInt64) -> String {

@@ -26,8 +26,7 @@ extension WorkerTable {
         guard isSettled else { return (nil, []) }
         let candidates = workers.values.filter { $0.isServing && !$0.recycling && $0.memoryStrikes >= 2 }
         guard let chosen = candidates.max(by: { (samples[$0.pid] ?? 0, $1.slot) < (samples[$1.pid] ?? 0, $0.slot) }) else { return (nil, []) }
-        workers[chosen.pid]?.overMemory = true
-        let actions = recycle(pid: chosen.pid, now: now)
+        let actions = recycle(pid: chosen.pid, now: now, reason: .memory)
         return (MemoryVerdict(worker: chosen, uniqueBytes: samples[chosen.pid] ?? 0), actions)
     }
 }

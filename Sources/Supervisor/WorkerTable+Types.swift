@@ -42,7 +42,23 @@ extension WorkerTable {
     }
 
     public enum QuitReason: String, Sendable {
-        case shutdown, reload, scaleDown = "scale-down", recycle = "max-requests", memory = "max-worker-memory"
+        case shutdown, reload, scaleDown = "scale-down", recycle = "max-requests"
+        /// Replaced for its memory (`--max-worker-memory`): `recycle(pid:now:reason: .memory)`.
+        case memory = "max-worker-memory"
+    }
+
+    /// Why a worker was replaced, as the metrics and `supervisor status` count it.
+    public enum RestartReason: String, Sendable, CaseIterable {
+        /// It died on its own (or failed to boot).
+        case crash
+        /// Killed for a missed heartbeat (or a boot that took too long).
+        case timeout
+        /// Replaced after its `--max-requests`.
+        case recycle
+        /// Replaced for its memory.
+        case memory
+        /// Replaced by a reload's new generation.
+        case reload
     }
 
     public struct Worker: Equatable, Sendable {
@@ -59,8 +75,10 @@ extension WorkerTable {
         public internal(set) var recycling = false
         /// Health checks in a row that found it above `--max-worker-memory` (WorkerTable+Memory).
         public internal(set) var memoryStrikes = 0
-        /// Recycling because of its memory, not its request count.
-        public internal(set) var overMemory = false
+        /// Why it is being recycled (`max-requests` or `memory`), once `recycling`.
+        public internal(set) var recycleReason: QuitReason = .recycle
+        /// Why it was asked to quit, once `retiring`.
+        public internal(set) var quitReason: QuitReason?
 
         public var isServing: Bool { state == .booting || state == .ready }
     }

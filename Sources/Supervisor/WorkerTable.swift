@@ -26,6 +26,8 @@ public struct WorkerTable {
     public private(set) var everReady = false
     /// Workers replaced after an exit nobody asked for (crash or kill).
     public private(set) var restarts = 0
+    /// Every replacement by its reason (reloads and recycles included), for the metrics.
+    public private(set) var restartsByReason: [RestartReason: UInt64] = [:]
     /// Counters of workers that are gone, so totals never go backwards.
     public private(set) var departedRequests: UInt64 = 0
     public private(set) var departedAccepted: UInt64 = 0
@@ -93,6 +95,9 @@ public struct WorkerTable {
         case .booting, .ready:
             cause = status == .exited(code: WorkerExitCode.bootFailure) ? .bootFailure : .crashed
         }
+        if case .serving = phase, let reason = Self.restartReason(cause, quit: worker.quitReason) {
+            restartsByReason[reason, default: 0] += 1
+        }
 
         var delay: Duration?
         var streak = 0
@@ -140,10 +145,30 @@ public struct WorkerTable {
 
     /// A worker reached its `--max-requests`: replace it like a reload replaces a generation, its
     /// successor first. Ignored for a worker that is not serving, or while shutting down.
-    public mutating func recycle(pid: ProcessID, now: Instant) -> [Action] {
+    /// `reason` is `.recycle` (`--max-requests`) or `.memory` (`--max-worker-memory`); it is what
+    /// the worker's retirement and the restart count say.
+    public mutating func recycle(pid: ProcessID, now: Instant, reason: QuitReason = .recycle) -> [Action] {
         guard case .serving = phase, let worker = workers[pid], worker.isServing, !worker.recycling else { return [] }
         workers[pid]?.recycling = true
+        workers[pid]?.recycleReason = reason
         return reconcile(now: now)
+    }
+
+    /// The restart a departure counts as, if any: a retirement for a shutdown or a scale-down
+    /// replaces nobody, and neither does a kill at the end of a stop.
+    static func restartReason(_ cause: ExitReport.Cause, quit: QuitReason?) -> RestartReason? {
+        switch cause {
+        case .crashed, .bootFailure: return .crash
+        case .killed(.timeout), .killed(.bootTimeout): return .timeout
+        case .killed(.immediate): return nil
+        case .retired, .killed(.gracefulTimeout):
+            switch quit {
+            case .reload?: return .reload
+            case .recycle?: return .recycle
+            case .memory?: return .memory
+            case .shutdown?, .scaleDown?, nil: return nil
+            }
+        }
     }
 
     /// True when every slot is served by a ready worker of the current generation and no older or
@@ -314,7 +339,7 @@ public struct WorkerTable {
             if currentServes[slot] {
                 while nextReplaced < replaced.endIndex, replaced[nextReplaced].slot == slot {
                     let old = replaced[nextReplaced]
-                    actions.append(retire(old.pid, now: now, reason: old.recycling ? (old.overMemory ? .memory : .recycle) : .reload))
+                    actions.append(retire(old.pid, now: now, reason: old.recycling ? old.recycleReason : .reload))
                     nextReplaced += 1
                 }
                 continue
@@ -330,6 +355,7 @@ public struct WorkerTable {
     private mutating func retire(_ pid: ProcessID, now: Instant, reason: QuitReason) -> Action {
         let deadline = now + policy.gracefulTimeout
         workers[pid]?.state = .retiring(deadline: deadline)
+        workers[pid]?.quitReason = reason
         return .quit(pid: pid, deadline: deadline, reason: reason)
     }
 

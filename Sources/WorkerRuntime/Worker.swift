@@ -119,6 +119,7 @@ public final class Worker {
             // task-executor preference needed, and no pool thread is ever started.
             Task { await self.serve(fd) }
         case let .paused(error, pause):
+            ServiceStats.shared.traffic.refused()
             logger.warn("accept paused: out of file descriptors", ("error", LogValue(error)), ("pause_ms", LogValue(pause.milliseconds)))
         case let .failed(error):
             logger.error("accept failed", ("error", LogValue(error)))
@@ -132,6 +133,7 @@ public final class Worker {
         } catch {
             fd.close()
             ServiceStats.shared.connectionClosed()
+            ServiceStats.shared.traffic.refused()
             finishIfDrained()
             logger.warn("cannot register connection", ("error", LogValue(error)))
             return
@@ -187,14 +189,35 @@ public final class Worker {
         loop.schedule(after: config.heartbeatInterval) {
             LoopActor.assumeIsolated {
                 guard self.drainDeadline == nil else { return }
-                let stats = ServiceStats.shared
                 if self.recycleRequested { self.send(.recycle) }
-                self.send(.heartbeat(WorkerStats(
-                    requests: stats.requests, connectionsAccepted: stats.accepted, openConnections: stats.open,
-                    residentBytes: UInt64(Process.residentBytes()), maxLoopLagMicroseconds: self.loop.takeMaxLagMicroseconds())))
+                self.send(self.heartbeat())
                 self.scheduleHeartbeat()
             }
         }
+    }
+
+    /// The last figures, sent as the worker exits (the master reads its channel before it reaps),
+    /// so what it served while draining reaches the master's totals.
+    private func sendFinalHeartbeat() {
+        _ = try? ChannelIO.send(heartbeat(), on: launch.channel)
+    }
+
+    /// The figures so far.
+    private func heartbeat() -> ChannelMessage {
+        let stats = ServiceStats.shared
+        let traffic = stats.traffic
+        var figures = WorkerStats(
+            requests: stats.requests, connectionsAccepted: stats.accepted, openConnections: stats.open,
+            residentBytes: UInt64(Process.residentBytes()), maxLoopLagMicroseconds: loop.takeMaxLagMicroseconds())
+        figures.requestsByMethodStatus = Array(traffic.byMethodStatus)
+        figures.durationBuckets = Array(traffic.durationBuckets)
+        figures.durationSumMicroseconds = traffic.durationSumMicroseconds
+        figures.bytesWritten = traffic.bytesWritten
+        figures.connectionsRefused = traffic.connectionsRefused
+        figures.echoConnections = traffic.echoConnections
+        figures.echoConnectionsOpen = traffic.echoConnectionsOpen
+        figures.echoLines = traffic.echoLines
+        return .heartbeat(figures)
     }
 
     // MARK: Recycling and logs
@@ -254,14 +277,20 @@ public final class Worker {
         logger.warn("drain deadline reached; closing connections", ("connections", LogValue(ServiceStats.shared.open)))
         loop.cancelAllWaits()
         // Tasks see the cancellation on their next turn and close; exit regardless shortly after.
-        loop.schedule(after: .milliseconds(500)) { Process.exitImmediately(0) }
+        loop.schedule(after: .milliseconds(500)) { [self] in
+            LoopActor.assumeIsolated { sendFinalHeartbeat() }
+            Process.exitImmediately(0)
+        }
         finishIfDrained()
     }
 
     /// Done once no connection is open and no background task runs (they are cancelled by the
     /// drain and get its deadline to return).
     private func finishIfDrained() {
-        if drainDeadline != nil && ServiceStats.shared.open == 0 && BackgroundTasks.shared.count == 0 { loop.stop() }
+        if drainDeadline != nil && ServiceStats.shared.open == 0 && BackgroundTasks.shared.count == 0 {
+            sendFinalHeartbeat()
+            loop.stop()
+        }
     }
 
     private func watchBackgroundTasks() {

@@ -15,6 +15,14 @@ struct SupervisorStatus: Decodable {
         let binds: [String]
         let restarts: Int
         let connectionLimit: Int
+        let requestsPerS: Double
+        let restartReasons: [String: Int]
+        let listenQueues: [ListenQueue]
+    }
+
+    struct ListenQueue: Decodable {
+        let addr: String
+        let length: Int?
     }
 
     struct Worker: Decodable {

@@ -41,7 +41,7 @@ final class ChannelMessageTests: XCTestCase {
         XCTAssertEqual(ChannelMessage.quit(deadline: Instant(nanoseconds: 0x0102_0304_0506_0708)).encoded(),
                        [3, 0, 0, 0, 0, 0, 0, 0, 8, 7, 6, 5, 4, 3, 2, 1], "a tag, seven zero bytes, little-endian fields")
         let heartbeat = ChannelMessage.heartbeat(stats).encoded()
-        XCTAssertEqual(heartbeat.count, 8 + 5 * 8)
+        XCTAssertEqual(heartbeat.count, 8 + 56 * 8)
         XCTAssertEqual(heartbeat[0], 2)
         XCTAssertEqual(Array(heartbeat[8..<16]), [1, 0, 0, 0, 0, 0, 0, 0])
         XCTAssertEqual(Array(heartbeat[16..<24]), [3, 2, 0, 0, 0, 0, 0, 0])

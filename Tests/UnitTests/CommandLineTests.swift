@@ -125,9 +125,10 @@ final class CommandLineTests: XCTestCase {
 
     func testStartHelpMentionsEveryOption() throws {
         let expected = parser.options.map { "--\($0.name)" }
-        XCTAssertEqual(expected.count, 30)
+        XCTAssertEqual(expected.count, 31)
         XCTAssertTrue(expected.contains("--keepalive-timeout"))
         XCTAssertTrue(expected.contains("--max-worker-memory"))
+        XCTAssertTrue(expected.contains("--metrics-bind"))
         XCTAssertTrue(expected.contains("--share-port"))
         for arguments in [["start", "--help"], ["start", "-h"], ["start", "--workers", "2", "--help"]] {
             guard case let .help(text) = try parser.parse(arguments) else { return XCTFail("\(arguments) gave no help") }
