@@ -113,17 +113,17 @@ final class ClientConnection {
     /// end. A close before the end, a reset, a timeout or a malformed response is thrown.
     func next(timer: ExchangeTimer, bodyBytes: Int) async throws(HTTPClientError) -> ResponseParser.Event {
         while true {
-            if start < end {
-                let output = parser.parse(UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
-                start += output.consumed
-                switch output.event {
-                case .needMore: break
-                case .end:
-                    exchanges += 1
-                    return .end
-                case .error(let error): throw malformed(error)
-                case .head, .body: return output.event
-                }
+            // Parsed even when no byte is left: the end of a body whose last byte came in the
+            // previous slice is reported by the next call.
+            let output = parser.parse(UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
+            start += output.consumed
+            switch output.event {
+            case .needMore: break
+            case .end:
+                exchanges += 1
+                return .end
+            case .error(let error): throw malformed(error)
+            case .head, .body: return output.event
             }
             if start == end { (start, end) = (0, 0) }
             if let ending = try await readMore(timer: timer, bodyBytes: bodyBytes) { return ending }
