@@ -55,6 +55,8 @@ let package = Package(
             name: "supervisor-fixture", dependencies: ["SupervisorKit", "EventLoop", "Echo", "Posix", "HTTPServer"], path: "Tests/Fixture"),
         // The README's "HTTP client" example, word for word (ReadmeExampleTests checks it).
         .executableTarget(name: "client-example", dependencies: ["SupervisorKit"], path: "Tests/ClientExample"),
+        // Many GETs over a few pooled connections: scripts/bench-client and scripts/client-e2e.
+        .executableTarget(name: "client-bench", dependencies: ["SupervisorKit"], path: "Tests/ClientBench"),
         // What more than one test target needs (SeededGenerator); not a product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
