@@ -5,8 +5,7 @@ extension HTTPClient {
     public struct Request: Sendable {
         public var method: HTTPMethod
         public var url: String
-        /// Sent as given, after the client's own `Host` (unless given here), `User-Agent` and
-        /// framing fields. `Content-Length`, `Transfer-Encoding` and `Connection` are the client's:
+        /// Sent as given, after the client's own `Host` (unless given here) and framing fields. `Content-Length`, `Transfer-Encoding` and `Connection` are the client's:
         /// setting them is refused, since a wrong one would desynchronize the connection.
         public var headers: [(name: String, value: String)]
         public var body: Body
