@@ -5,8 +5,9 @@ extension HTTPClient {
     public struct Request: Sendable {
         public var method: HTTPMethod
         public var url: String
-        /// Sent as given, after the client's own `Host` (unless given here) and framing fields. `Content-Length`, `Transfer-Encoding` and `Connection` are the client's:
-        /// setting them is refused, since a wrong one would desynchronize the connection.
+        /// Sent as given, after the client's own `Host` (unless given here) and framing fields.
+        /// `Content-Length`, `Transfer-Encoding` and `Connection` are the client's: setting them
+        /// is refused, since a wrong one would desynchronize the connection.
         public var headers: [(name: String, value: String)]
         public var body: Body
         /// Connect to this unix socket instead of the URL's host (which then only names the `Host`).
