@@ -13,6 +13,7 @@ import PackageDescription
 //   HTTP           the HTTP/1.1 parser                       (nothing)
 //   Echo           the line-echo service                     (EventLoop)
 //   HTTPServer     HTTP connections, router, responses       (HTTP, EventLoop, Logging)
+//   HTTPClient     the async HTTP/1.1 client and its pool     (HTTP, EventLoop, Posix)
 //   WebApp         the built-in web app                      (HTTPServer)
 //   WorkerRuntime  a worker from fork to exit                (EventLoop, Channel, Settings, Logging)
 //   SupervisorKit  command line, built-in apps, embedding    (all of the above)
@@ -43,14 +44,19 @@ let package = Package(
         .target(name: "Echo", dependencies: ["EventLoop", "Posix"]),
         .target(name: "HTTP", dependencies: []),
         .target(name: "HTTPServer", dependencies: ["HTTP", "EventLoop", "Posix", "Logging"]),
+        .target(name: "HTTPClient", dependencies: ["HTTP", "EventLoop", "Posix"]),
         .target(name: "WebApp", dependencies: ["HTTPServer", "HTTP", "EventLoop", "Posix"]),
         .target(name: "WorkerRuntime", dependencies: ["EventLoop", "Posix", "Channel", "Settings", "Logging"]),
         .target(
             name: "SupervisorKit",
-            dependencies: ["Supervisor", "WorkerRuntime", "Echo", "HTTPServer", "WebApp", "Settings", "Posix", "EventLoop", "Logging", "Channel"]),
+            dependencies: ["Supervisor", "WorkerRuntime", "Echo", "HTTPServer", "HTTPClient", "WebApp", "Settings", "Posix", "EventLoop", "Logging", "Channel"]),
         .executableTarget(name: "supervisor-cli", dependencies: ["SupervisorKit"]),
         .executableTarget(
             name: "supervisor-fixture", dependencies: ["SupervisorKit", "EventLoop", "Echo", "Posix", "HTTPServer"], path: "Tests/Fixture"),
+        // The README's "HTTP client" example, word for word (ReadmeExampleTests checks it).
+        .executableTarget(name: "client-example", dependencies: ["SupervisorKit"], path: "Tests/ClientExample"),
+        // Many GETs over a few pooled connections: scripts/bench-client and scripts/client-e2e.
+        .executableTarget(name: "client-bench", dependencies: ["SupervisorKit"], path: "Tests/ClientBench"),
         // What more than one test target needs (SeededGenerator); not a product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
@@ -59,10 +65,10 @@ let package = Package(
         .testTarget(name: "WebAppTests", dependencies: ["WebApp", "HTTPServer"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "Posix"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
-        .testTarget(name: "LoopTests", dependencies: ["EventLoop", "HTTPServer", "HTTP", "WebApp", "Posix", "CLinux", "TestSupport", "Logging"]),
+        .testTarget(name: "LoopTests", dependencies: ["EventLoop", "HTTPServer", "HTTP", "HTTPClient", "WebApp", "Posix", "CLinux", "TestSupport", "Logging"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Posix", "supervisor-cli", "supervisor-fixture", "TestSupport"]),
+            dependencies: ["Posix", "supervisor-cli", "supervisor-fixture", "client-example", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

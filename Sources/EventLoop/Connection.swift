@@ -141,6 +141,12 @@ public final class Connection {
         }
     }
 
+    /// Writes all of `bytes`, handed over by a caller that tried `writeNow` and keeps the rest in
+    /// an array of its own (no second copy). False as for `write`.
+    public func write(remaining bytes: [UInt8], timeout: Duration?) async -> Bool {
+        await writePending(bytes, timeout: timeout)
+    }
+
     private func writePending(_ pending: [UInt8], timeout: Duration?) async -> Bool {
         var offset = 0
         while offset < pending.count {
@@ -219,7 +225,7 @@ public final class Connection {
         return await withUnsafeContinuation { handle.readWaiter = $0 }
     }
 
-    private func waitWritable(timeout: Duration?) async -> IOWakeup {
+    func waitWritable(timeout: Duration?) async -> IOWakeup {
         if handle.isClosed { return .cancelled }
         handle.arm(timeout: timeout)
         return await withUnsafeContinuation { handle.writeWaiter = $0 }

@@ -99,4 +99,18 @@ struct FieldFacts: Sendable {
     func expectsContinue(for version: HTTPVersion) -> Bool {
         version == .http11 && expectContinue && !unsupportedExpectation
     }
+
+    /// A response's framing from its fields (RFC 9112 §6.3 items 3 to 7; the method and status
+    /// are the parser's part). Stricter than the RFC where it is lenient: a response with both
+    /// `Content-Length` and `Transfer-Encoding`, or a coding other than a sole `chunked`, is
+    /// refused rather than read as close-delimited bytes we could not decode.
+    func responseFraming(for version: HTTPVersion) -> Result<ResponseFraming, HTTPParseError> {
+        guard transferEncodingSeen else { return .success(contentLength.map(ResponseFraming.contentLength) ?? .untilClose) }
+        if version == .http10 { return .failure(.transferEncodingInHTTP10) }
+        if contentLength != nil { return .failure(.contentLengthWithTransferEncoding) }
+        if codings == 0 { return .failure(.emptyTransferEncoding) }
+        if unknownCoding { return .failure(.unsupportedTransferCoding) }
+        if chunkedCount > 1 { return .failure(.chunkedAppliedTwice) }
+        return .success(.chunked)
+    }
 }

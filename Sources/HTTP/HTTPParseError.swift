@@ -15,6 +15,8 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case requestHeaderFieldsTooLarge = 431
         case notImplemented = 501
         case httpVersionNotSupported = 505
+        /// A response the client cannot use (what a proxy would answer for it).
+        case badGateway = 502
 
         /// The reason phrase for the status line.
         public var reasonPhrase: String {
@@ -26,6 +28,7 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
             case .requestHeaderFieldsTooLarge: "Request Header Fields Too Large"
             case .notImplemented: "Not Implemented"
             case .httpVersionNotSupported: "HTTP Version Not Supported"
+            case .badGateway: "Bad Gateway"
             }
         }
     }
@@ -105,4 +108,23 @@ extension HTTPParseError {
     static let missingChunkDataCRLF = HTTPParseError(.badRequest, "missing CRLF after chunk data")
     static let invalidTrailer = HTTPParseError(.badRequest, "invalid trailer field")
     static let trailerBlockTooLarge = HTTPParseError(.requestHeaderFieldsTooLarge, "trailer section too large")
+}
+
+extension HTTPParseError {
+    // Responses (RFC 9112 §4), read by the client: the reason is what matters, the status is the
+    // 502 a proxy would answer for such a response.
+    static let statusLineTooLong = HTTPParseError(.badGateway, "status line too long")
+    static let malformedStatusLine = HTTPParseError(.badGateway, "malformed status line")
+    static let invalidStatusCode = HTTPParseError(.badGateway, "invalid status code")
+    static let unsupportedResponseVersion = HTTPParseError(.badGateway, "response HTTP version not supported")
+    static let unexpectedSwitchingProtocols = HTTPParseError(.badGateway, "101 Switching Protocols to a request that asked for no upgrade")
+    static let closedBeforeResponse = HTTPParseError(.badGateway, "connection closed before a response")
+    static let truncatedHead = HTTPParseError(.badGateway, "connection closed in the middle of the response head")
+    static let responseBodyTooLarge = HTTPParseError(.badGateway, "response body over the limit")
+    static let truncatedBody = HTTPParseError(.badGateway, "connection closed before the end of the response body")
+
+    /// Whether the server closed the connection before sending any byte of a response: on a
+    /// reused keep-alive connection, the server's idle close crossing the request, so a client
+    /// may send an idempotent request again on a new connection.
+    public var isClosedBeforeResponse: Bool { self == .closedBeforeResponse }
 }

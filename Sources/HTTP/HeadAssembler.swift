@@ -1,6 +1,7 @@
 import Glibc
 
-/// Gathers a request head, line by line, from input that arrives in arbitrary pieces.
+/// Gathers a message head (a request's or a response's: `Start` judges the first line), line by
+/// line, from input that arrives in arbitrary pieces.
 ///
 /// Each piece up to and including a line's LF is copied into the assembler's own buffer (the
 /// caller's read buffer is reused after every call), and the line is judged when its LF arrives.
@@ -9,22 +10,19 @@ import Glibc
 /// are made so that they agree with the complete line: the length limits (a prefix over the limit
 /// means the line is over it) and the method (see `MethodScan`).
 ///
+/// Generic over `Start` rather than switching on a kind, so the request parser's specialization is
+/// the code it was before the response side existed: nothing is added to the server's hot path.
+///
 /// Lines must end with CRLF. RFC 9112 §2.2 lets a recipient accept a bare LF, but we sit behind a
 /// proxy: if it ended a line where we do not, a header it never saw could reach us. So a bare LF
 /// is refused, and so is a bare CR (every byte class of the head excludes CR).
 ///
 /// Nothing is allocated per line: the buffer and the field list keep their capacity between
 /// requests, and a complete head costs two allocations (its bytes and its field ranges).
-struct HeadAssembler: Sendable {
-    struct Completed {
-        let head: RequestHead
-        /// An `Expect` other than `100-continue`: answer 417 (after the framing was validated).
-        let unsupportedExpectation: Bool
-    }
-
+struct HeadAssembler<Start: StartLineRules>: Sendable {
     enum Outcome {
         case needMore
-        case complete(Completed)
+        case complete(Start.Head)
         case error(HTTPParseError)
     }
 
@@ -32,8 +30,8 @@ struct HeadAssembler: Sendable {
     private var buffer: [UInt8] = []
     /// Where the line being received starts in `buffer`.
     private var lineStart = 0
-    private var requestLine: RequestLine?
-    private var methodScan = MethodScan()
+    private var startLine: Start.Line?
+    private var startRules = Start()
     private var emptyLinesSkipped = 0
     /// Bytes of the complete field lines so far, CRLFs included.
     private var fieldBytes = 0
@@ -48,7 +46,7 @@ struct HeadAssembler: Sendable {
 
     /// Whether any byte of a request line or field has arrived (empty lines before a request do
     /// not count: they are what some clients send after a body).
-    var hasPartialHead: Bool { requestLine != nil || buffer.count > lineStart }
+    var hasPartialHead: Bool { startLine != nil || buffer.count > lineStart }
 
     /// Consumes `bytes` up to the end of the head, or all of them if the head is not complete.
     mutating func feed(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, outcome: Outcome) {
@@ -81,27 +79,27 @@ struct HeadAssembler: Sendable {
     /// already over its limit, so the buffer stays bounded whatever the client sends.
     private mutating func take(_ piece: UnsafeRawBufferPointer, endsLine: Bool) -> HTTPParseError? {
         let lineLength = buffer.count - lineStart
-        guard requestLine == nil else {
+        guard startLine == nil else {
             if fieldBytes + lineLength + piece.count > limits.maxHeaderBlockLength { return .headerBlockTooLarge }
             append(piece)
             return nil
         }
         // One byte past the limit is enough to know the line is too long.
-        let limit = limits.maxRequestLineLength
+        let limit = Start.maxLineLength(limits)
         append(UnsafeRawBufferPointer(rebasing: piece.prefix(max(0, limit + 1 - lineLength))))
         let isTooLong = buffer.count - lineStart > limit
         if endsLine && !isTooLong { return nil }  // `completeLine()` judges the whole line.
-        if let error = scanMethod(upTo: min(buffer.count, lineStart + limit)) { return error }
-        return isTooLong ? .requestLineTooLong : nil
+        if let error = scanStartLine(upTo: min(buffer.count, lineStart + limit)) { return error }
+        return isTooLong ? Start.lineTooLong : nil
     }
 
     private mutating func append(_ piece: UnsafeRawBufferPointer) {
         piece.withMemoryRebound(to: UInt8.self) { buffer.append(contentsOf: $0) }
     }
 
-    private mutating func scanMethod(upTo end: Int) -> HTTPParseError? {
+    private mutating func scanStartLine(upTo end: Int) -> HTTPParseError? {
         let head = buffer  // A second reference, so the closure may mutate `self` (but never `buffer`).
-        return head.withUnsafeBytes { raw in methodScan.advance(raw, lineStart: lineStart, upTo: end) }
+        return head.withUnsafeBytes { raw in startRules.scan(raw, lineStart: lineStart, upTo: end) }
     }
 
     private mutating func completeLine() -> Outcome {
@@ -110,29 +108,28 @@ struct HeadAssembler: Sendable {
             let lf = raw.count - 1
             let hasCR = lf > lineStart && raw[lf - 1] == .cr
             let contentEnd = hasCR ? lf - 1 : lf
-            return requestLine == nil
-                ? completeRequestLine(raw, contentEnd: contentEnd, hasCR: hasCR)
+            return startLine == nil
+                ? completeStartLine(raw, contentEnd: contentEnd, hasCR: hasCR)
                 : completeFieldLine(raw, contentEnd: contentEnd, hasCR: hasCR)
         }
     }
 
-    private mutating func completeRequestLine(_ raw: UnsafeRawBufferPointer, contentEnd: Int, hasCR: Bool) -> Outcome {
+    private mutating func completeStartLine(_ raw: UnsafeRawBufferPointer, contentEnd: Int, hasCR: Bool) -> Outcome {
         if contentEnd == lineStart {
             // RFC 9112 §2.2: ignore empty lines before the request line, but not forever.
             guard hasCR else { return .error(.bareLF) }
             emptyLinesSkipped += 1
             guard emptyLinesSkipped <= limits.maxLeadingEmptyLines else { return .error(.tooManyEmptyLines) }
             lineStart = raw.count
-            methodScan = MethodScan()
+            startRules = Start()
             return .needMore
         }
-        let end = min(contentEnd, lineStart + limits.maxRequestLineLength)
-        if let error = methodScan.advance(raw, lineStart: lineStart, upTo: end) { return .error(error) }
+        let end = min(contentEnd, lineStart + Start.maxLineLength(limits))
+        if let error = startRules.scan(raw, lineStart: lineStart, upTo: end) { return .error(error) }
         guard hasCR else { return .error(.bareLF) }
-        guard let methodEnd = methodScan.methodEnd else { return .error(.malformedRequestLine) }
-        switch RequestLine.parse(raw, line: lineStart..<contentEnd, methodEnd: methodEnd) {
+        switch startRules.parse(raw, line: lineStart..<contentEnd) {
         case .success(let line):
-            requestLine = line
+            startLine = line
             lineStart = raw.count
             return .needMore
         case .failure(let error):
@@ -158,19 +155,12 @@ struct HeadAssembler: Sendable {
 
     /// The empty line arrived: judge the head as a whole and copy it out of the reused buffer.
     private func finish(_ raw: UnsafeRawBufferPointer) -> Outcome {
-        guard let requestLine else { preconditionFailure("a field line was completed before the request line") }
-        let version = requestLine.version
-        let framing: BodyFraming
-        switch facts.framing(for: version) {
-        case .success(let decided): framing = decided
+        guard let startLine else { preconditionFailure("a field line was completed before the start line") }
+        let headers = HTTPHeaders(storage: Array(raw), fields: fields.withUnsafeBufferPointer { Array($0) })
+        switch Start.head(line: startLine, facts: facts, headers: headers) {
+        case .success(let head): return .complete(head)
         case .failure(let error): return .error(error)
         }
-        let headers = HTTPHeaders(storage: Array(raw), fields: fields.withUnsafeBufferPointer { Array($0) })
-        let head = RequestHead(
-            method: requestLine.method, version: version, headers: headers, framing: framing,
-            keepAlive: facts.keepAlive(for: version), expectContinue: facts.expectsContinue(for: version),
-            targetRange: requestLine.target, hostField: facts.hostField)
-        return .complete(Completed(head: head, unsupportedExpectation: facts.unsupportedExpectation))
     }
 
     /// Ready for the next request, keeping the buffers' capacity.
@@ -178,8 +168,8 @@ struct HeadAssembler: Sendable {
         buffer.removeAll(keepingCapacity: true)
         fields.removeAll(keepingCapacity: true)
         lineStart = 0
-        requestLine = nil
-        methodScan = MethodScan()
+        startLine = nil
+        startRules = Start()
         emptyLinesSkipped = 0
         fieldBytes = 0
         facts = FieldFacts()

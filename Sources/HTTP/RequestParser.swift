@@ -59,7 +59,7 @@ public struct RequestParser: Sendable {
 
     public let limits: Limits
     private var state = State.head
-    private var assembler: HeadAssembler
+    private var assembler: HeadAssembler<RequestStartLine>
     private var chunked: ChunkedDecoder
     /// After a 417: consume the body without reporting it.
     private var discardingBody = false
@@ -107,7 +107,7 @@ public struct RequestParser: Sendable {
     /// A head is complete: apply the body limit, then set up the body's framing. A 417 is decided
     /// last, once the framing is known to be sound, because only then can the body be skipped and
     /// the connection kept.
-    private mutating func begin(_ completed: HeadAssembler.Completed, consumed: Int) -> Output {
+    private mutating func begin(_ completed: RequestStartLine.Completed, consumed: Int) -> Output {
         let head = completed.head
         switch head.framing {
         case .noBody, .contentLength(0):

@@ -12,3 +12,7 @@
 @_exported import EventLoop
 @_exported import HTTPServer
 @_exported import Settings
+// HTTPClient: the async client (README, "HTTP client"); HTTP: the types its requests and
+// responses are made of (`HTTPMethod`, `ResponseHead`, `HTTPHeaders`).
+@_exported import HTTPClient
+@_exported import HTTP

@@ -28,4 +28,19 @@ final class ReadmeExampleTests: XCTestCase {
         XCTAssertTrue(readme.contains("```swift\n" + example + "SupervisorMain.run(apps: [notes], defaultApp: \"notes\")\n```"),
                       "README.md must show Tests/Fixture/main.swift's handlers example unchanged")
     }
+
+    /// The "HTTP client" section's first swift block is Tests/ClientExample/main.swift, whole.
+    func testTheReadmeShowsTheCompiledClientExample() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let (readme, _) = try readmeAndExample("README example")
+        let example = try String(contentsOf: root.appendingPathComponent("Tests/ClientExample/main.swift"), encoding: .utf8)
+        let section = try XCTUnwrap(readme.range(of: "\n## HTTP client\n"), "README.md has no \"HTTP client\" section")
+        let rest = readme[section.upperBound...]
+        let sectionText = rest.range(of: "\n## ").map { rest[..<$0.lowerBound] } ?? rest
+        let open = try XCTUnwrap(sectionText.range(of: "```swift\n"), "no swift block in the HTTP client section")
+        let close = try XCTUnwrap(sectionText[open.upperBound...].range(of: "\n```\n"))
+        XCTAssertEqual(String(sectionText[open.upperBound..<close.lowerBound]) + "\n", example,
+                       "README.md's HTTP client example must be Tests/ClientExample/main.swift unchanged")
+        XCTAssertTrue(example.contains("HTTPClient.run"))
+    }
 }

@@ -10,7 +10,7 @@ struct HTTPHarness {
 
     /// A connection being served, and the client at its other end.
     struct Served {
-        let client: HTTPClient
+        let client: RawHTTPClient
         /// Set once the service is done with the connection and it is closed.
         let done: Outcome<Bool>
     }
@@ -40,7 +40,7 @@ struct HTTPHarness {
             connection.close()
             return true
         }
-        return Served(client: try HTTPClient(peer), done: done)
+        return Served(client: try RawHTTPClient(peer), done: done)
     }
 
     /// Whether the service is done with `served`'s connection.

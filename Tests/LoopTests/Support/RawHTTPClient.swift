@@ -4,7 +4,7 @@ import Posix
 
 /// The client side of an HTTP connection: sends raw requests through its `Peer` and reads the
 /// responses in order, each framed by its `Content-Length` (the test server sends no other kind).
-final class HTTPClient {
+final class RawHTTPClient {
     let peer: Peer
     /// Where the next unread response starts in `peer.received`.
     private var cursor = 0
