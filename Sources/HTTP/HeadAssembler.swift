@@ -13,8 +13,11 @@ import Glibc
 /// proxy: if it ended a line where we do not, a header it never saw could reach us. So a bare LF
 /// is refused, and so is a bare CR (every byte class of the head excludes CR).
 ///
-/// Nothing is allocated per line: the buffer and the field list keep their capacity between
-/// requests, and a complete head costs two allocations (its bytes and its field ranges).
+/// Nothing is allocated per line or per head: the buffer and the field list keep their capacity
+/// between requests, and a complete head shares them (copy-on-write) instead of copying them. They
+/// are emptied only when the next head's first byte arrives, by which time the last head is
+/// usually gone, so the storage is reused in place; a handler that keeps its request past the
+/// response keeps the old storage, and the next head gets new storage (one allocation each).
 struct HeadAssembler: Sendable {
     struct Completed {
         let head: RequestHead
@@ -39,6 +42,9 @@ struct HeadAssembler: Sendable {
     private var fieldBytes = 0
     private var fields: [FieldRange] = []
     private var facts = FieldFacts()
+    /// `buffer` and `fields` still hold the last complete head (shared with it): empty them
+    /// before the next byte is taken. `lineStart` is at the buffer's end meanwhile.
+    private var holdsLastHead = false
 
     init(limits: RequestParser.Limits) {
         self.limits = limits
@@ -80,6 +86,7 @@ struct HeadAssembler: Sendable {
     /// Appends a piece of the current line, refusing it if the line or the header section is
     /// already over its limit, so the buffer stays bounded whatever the client sends.
     private mutating func take(_ piece: UnsafeRawBufferPointer, endsLine: Bool) -> HTTPParseError? {
+        if holdsLastHead { dropLastHead() }
         let lineLength = buffer.count - lineStart
         guard requestLine == nil else {
             if fieldBytes + lineLength + piece.count > limits.maxHeaderBlockLength { return .headerBlockTooLarge }
@@ -165,7 +172,8 @@ struct HeadAssembler: Sendable {
         case .success(let decided): framing = decided
         case .failure(let error): return .error(error)
         }
-        let headers = HTTPHeaders(storage: Array(raw), fields: fields.withUnsafeBufferPointer { Array($0) })
+        // Shared, not copied: `dropLastHead` empties them in place once this head is gone.
+        let headers = HTTPHeaders(storage: buffer, fields: fields)
         let head = RequestHead(
             method: requestLine.method, version: version, headers: headers, framing: framing,
             keepAlive: facts.keepAlive(for: version), expectContinue: facts.expectsContinue(for: version),
@@ -173,15 +181,24 @@ struct HeadAssembler: Sendable {
         return .complete(Completed(head: head, unsupportedExpectation: facts.unsupportedExpectation))
     }
 
-    /// Ready for the next request, keeping the buffers' capacity.
+    /// Ready for the next request. The buffers still hold the head just completed, shared with
+    /// it, until the next request's first byte (`dropLastHead`).
     private mutating func reset() {
-        buffer.removeAll(keepingCapacity: true)
-        fields.removeAll(keepingCapacity: true)
-        lineStart = 0
+        holdsLastHead = true
+        lineStart = buffer.count
         requestLine = nil
         methodScan = MethodScan()
         emptyLinesSkipped = 0
         fieldBytes = 0
         facts = FieldFacts()
+    }
+
+    /// Empties the buffers that the last head shared, keeping their capacity: in place when that
+    /// head is gone, else (a handler kept it) into new storage, leaving the head its own.
+    private mutating func dropLastHead() {
+        holdsLastHead = false
+        buffer.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
+        lineStart = 0
     }
 }

@@ -47,6 +47,9 @@ final class HTTPConnection: ReadinessListener {
     /// A request has been read (the next head's wait is `--keepalive-timeout`).
     @exclusivity(unchecked) private var servedAny = false
     private var proxyHeaderRead = false
+    /// The last request's object, kept for the next request (nothing else held it): a request
+    /// allocates no `Request` or `RequestBody` in steady state.
+    @exclusivity(unchecked) var spareRequest: Request?
     /// The connection's own task, waiting for the connection to be done (`run`). Touched on the
     /// loop's thread only, from the loop's own callback too (`readinessChanged`).
     nonisolated(unsafe) private var finished: UnsafeContinuation<Void, Never>?
@@ -96,7 +99,7 @@ final class HTTPConnection: ReadinessListener {
             servedAny = true
             awaitingContinue = head.expectContinue
             let hasBody = head.framing != .noBody
-            let request = Request(head: head, body: RequestBody(source: self, empty: !hasBody))
+            let request = nextRequest(head, hasBody: hasBody)
             let log = service.accessLog
             let started = log == nil ? Instant(nanoseconds: 0) : Instant.now  // a clock read only for the log
             let response = await service.responder.respond(to: request)
@@ -122,6 +125,7 @@ final class HTTPConnection: ReadinessListener {
                 written = await discardBody(request.body)
                 keepAlive = written
             }
+            keepForNext(consume request)
             guard written, keepAlive else {
                 if keepAlive == false { await connection.lingeringClose() }
                 return finish()

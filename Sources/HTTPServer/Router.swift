@@ -11,6 +11,8 @@ public struct Router<Handler: Sendable>: Sendable {
     struct Route: Sendable {
         let method: String
         let segments: [Segment]
+        /// The `{name}`s in order, shared by every match's `RouteParameters` (a retain, no copy).
+        let parameterNames: [String]
         let handler: Handler
     }
 
@@ -37,7 +39,10 @@ public struct Router<Handler: Sendable>: Sendable {
             }
             return .literal(Array(part.utf8))
         }
-        routes.append(Route(method: method, segments: segments, handler: handler))
+        let names = segments.compactMap { segment -> String? in
+            if case let .parameter(name) = segment { name } else { nil }
+        }
+        routes.append(Route(method: method, segments: segments, parameterNames: names, handler: handler))
     }
 
     public mutating func get(_ pattern: String, _ handler: Handler) { add("GET", pattern, handler) }
@@ -48,15 +53,15 @@ public struct Router<Handler: Sendable>: Sendable {
     /// route in turn: no array of segments, no dictionary, on the hot path.
     public func match(method: String, path: Substring) -> Match {
         for route in routes where route.method == method {
-            if let parameters = Self.bind(route.segments, to: path) { return .found(route.handler, parameters: parameters) }
+            if let parameters = Self.bind(route, to: path) { return .found(route.handler, parameters: parameters) }
         }
         if method == "HEAD" {
             for route in routes where route.method == "GET" {
-                if let parameters = Self.bind(route.segments, to: path) { return .found(route.handler, parameters: parameters) }
+                if let parameters = Self.bind(route, to: path) { return .found(route.handler, parameters: parameters) }
             }
         }
         var allowed: [String] = []
-        for route in routes where !allowed.contains(route.method) && Self.bind(route.segments, to: path) != nil {
+        for route in routes where !allowed.contains(route.method) && Self.bind(route, to: path) != nil {
             allowed.append(route.method)
         }
         if allowed.contains("GET") && !allowed.contains("HEAD") { allowed.append("HEAD") }
@@ -65,11 +70,12 @@ public struct Router<Handler: Sendable>: Sendable {
 
     /// The parameters if `path`'s segments (empty ones skipped, as `//` is) match `segments`.
     /// Walks the path's UTF-8 bytes in place; a parameter's Substring is made only on a match.
-    static func bind(_ segments: [Segment], to path: Substring) -> RouteParameters? {
-        var path = path
+    static func bind(_ route: Route, to path: Substring) -> RouteParameters? {
+        let segments = route.segments
+        var bytesOfPath = path
         let slash = UInt8(ascii: "/")
-        var found: [(name: String, start: Int, end: Int)] = []
-        let matched = path.withUTF8 { bytes -> Bool in
+        var parameters = RouteParameters(names: route.parameterNames, path: path)
+        let matched = bytesOfPath.withUTF8 { bytes -> Bool in
             var index = 0
             var matched = 0
             while true {
@@ -85,39 +91,63 @@ public struct Router<Handler: Sendable>: Sendable {
                         literal.baseAddress.map { memcmp($0, base + index, end - index) == 0 } ?? false
                     }
                     guard equal else { return false }
-                case let .parameter(name):
-                    found.append((name, index, end))
+                case .parameter:
+                    parameters.append(index..<end)
                 }
                 matched += 1
                 index = end
             }
             return matched == segments.count
         }
-        guard matched else { return nil }
-        var parameters = RouteParameters()
-        let utf8 = path.utf8
-        for (name, start, end) in found {
-            let lower = utf8.index(utf8.startIndex, offsetBy: start)
-            let upper = utf8.index(lower, offsetBy: end - start)
-            parameters.values.append((name, path[lower..<upper]))
-        }
-        return parameters
+        return matched ? parameters : nil
     }
 }
 
 /// A route's `{name}` parameters, still percent-encoded: `request.parameters["name"]`.
 ///
 /// A short list searched in order, not a dictionary: a route has a few parameters at most, and
-/// this costs no hashing and, for routes without parameters, no allocation.
+/// this costs no hashing. The first three live in the value itself, so binding them
+/// allocates nothing; only a route with more spills the rest into an array.
 public struct RouteParameters: Sendable {
-    var values: [(name: String, value: Substring)] = []
+    /// The route's parameter names, in order (empty: no route bound).
+    private var names: [String] = []
+    /// The path the values are taken from.
+    private var path: Substring = Substring()
+    /// Where each value lies in `path`'s UTF-8: the first three inline, any further ones spilled.
+    private var count = 0
+    private var inline: (Range<Int>, Range<Int>, Range<Int>) = (0..<0, 0..<0, 0..<0)
+    private var spilled: [Range<Int>] = []
 
     public init() {}
 
-    public subscript(name: String) -> Substring? {
-        for pair in values where pair.name == name { return pair.value }
-        return nil
+    init(names: [String], path: Substring) {
+        self.names = names
+        self.path = path
     }
 
-    public var isEmpty: Bool { values.isEmpty }
+    mutating func append(_ value: Range<Int>) {
+        switch count {
+        case 0: inline.0 = value
+        case 1: inline.1 = value
+        case 2: inline.2 = value
+        default: spilled.append(value)
+        }
+        count += 1
+    }
+
+    public subscript(name: String) -> Substring? {
+        guard let position = names.firstIndex(of: name), position < count else { return nil }
+        let range: Range<Int>
+        switch position {
+        case 0: range = inline.0
+        case 1: range = inline.1
+        case 2: range = inline.2
+        default: range = spilled[position - 3]
+        }
+        let utf8 = path.utf8
+        let lower = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+        return path[lower..<utf8.index(lower, offsetBy: range.count)]
+    }
+
+    public var isEmpty: Bool { count == 0 }
 }
