@@ -28,6 +28,8 @@ public struct HTTPSettings: Sendable, Equatable {
 @LoopActor
 public final class HTTPService: Service {
     let responder: any HTTPResponder
+    /// The responder when it is a router: then a request's route is found without an async call.
+    let router: RouterResponder?
     let settings: HTTPSettings
     let accessLog: AccessLog?
     // Unchecked exclusivity (a checked access cost a `swift_beginAccess` per response; DESIGN.md).
@@ -37,6 +39,7 @@ public final class HTTPService: Service {
 
     public init(responder: any HTTPResponder, settings: HTTPSettings = HTTPSettings(), accessLog: AccessLog? = nil) {
         self.responder = responder
+        router = responder as? RouterResponder
         self.settings = settings
         self.accessLog = accessLog
     }

@@ -15,16 +15,32 @@ public struct RouterResponder: HTTPResponder {
 
     @LoopActor
     public func respond(to request: Request) async -> Response {
+        switch route(request) {
+        case let .handler(handler): await handler(request)
+        case let .answer(response): response
+        }
+    }
+
+    /// What `respond` does before awaiting: the handler (the parameters bound to the request),
+    /// or the answer when no route takes the request. The HTTP connection calls it directly, so
+    /// the handler is the only async call a request makes.
+    enum Routed {
+        case handler(RouteHandler)
+        case answer(Response)
+    }
+
+    @LoopActor
+    func route(_ request: Request) -> Routed {
         switch router.match(method: request.method.rawValue, path: request.path) {
         case let .found(handler, parameters):
             request.boundParameters = parameters
-            return await handler(request)
+            return .handler(handler)
         case let .methodNotAllowed(allowed):
             var response = Response.text("method not allowed\n", status: .methodNotAllowed)
             response.headers.append(("Allow", allowed.joined(separator: ", ")))
-            return response
+            return .answer(response)
         case .notFound:
-            return .text("not found\n", status: .notFound)
+            return .answer(.text("not found\n", status: .notFound))
         }
     }
 }
