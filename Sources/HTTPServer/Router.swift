@@ -8,12 +8,20 @@ import Glibc
 /// handlers decode parameters themselves. A path that matches with another method gives 405 with
 /// `Allow`; no match, 404. `HEAD` falls back to the `GET` route (the server drops the body).
 public struct Router<Handler: Sendable>: Sendable {
-    struct Route: Sendable {
+    /// A class, so that walking the routes costs one retain per route, not one per field.
+    final class Route: Sendable {
         let method: String
         let segments: [Segment]
         /// The `{name}`s in order, shared by every match's `RouteParameters` (a retain, no copy).
         let parameterNames: [String]
         let handler: Handler
+
+        init(method: String, segments: [Segment], parameterNames: [String], handler: Handler) {
+            self.method = method
+            self.segments = segments
+            self.parameterNames = parameterNames
+            self.handler = handler
+        }
     }
 
     enum Segment: Equatable, Sendable {
@@ -52,54 +60,72 @@ public struct Router<Handler: Sendable>: Sendable {
     /// `path` is the request target's path, without the query. Walks the path's bytes against each
     /// route in turn: no array of segments, no dictionary, on the hot path.
     public func match(method: String, path: Substring) -> Match {
-        for route in routes where route.method == method {
-            if let parameters = Self.bind(route, to: path) { return .found(route.handler, parameters: parameters) }
-        }
-        if method == "HEAD" {
-            for route in routes where route.method == "GET" {
-                if let parameters = Self.bind(route, to: path) { return .found(route.handler, parameters: parameters) }
-            }
-        }
+        var parameters = RouteParameters()
+        if let handler = find(method: method, path: path, binding: &parameters) { return .found(handler, parameters: parameters) }
+        return refusal(for: path)
+    }
+
+    /// Why no route takes `path` with the method asked for: the methods it has (405), or none (404).
+    func refusal(for path: Substring) -> Match {
+        var parameters = RouteParameters()
         var allowed: [String] = []
-        for route in routes where !allowed.contains(route.method) && Self.bind(route, to: path) != nil {
+        for route in routes where !allowed.contains(route.method) && Self.bind(route, to: path, into: &parameters) {
             allowed.append(route.method)
         }
         if allowed.contains("GET") && !allowed.contains("HEAD") { allowed.append("HEAD") }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 
-    /// The parameters if `path`'s segments (empty ones skipped, as `//` is) match `segments`.
-    /// Walks the path's UTF-8 bytes in place; a parameter's Substring is made only on a match.
-    static func bind(_ route: Route, to path: Substring) -> RouteParameters? {
-        let segments = route.segments
-        var bytesOfPath = path
-        let slash = UInt8(ascii: "/")
-        var parameters = RouteParameters(names: route.parameterNames, path: path)
-        let matched = bytesOfPath.withUTF8 { bytes -> Bool in
-            var index = 0
-            var matched = 0
-            while true {
-                while index < bytes.count && bytes[index] == slash { index += 1 }
-                if index == bytes.count { break }
-                var end = index
-                while end < bytes.count && bytes[end] != slash { end += 1 }
-                guard matched < segments.count else { return false }
-                switch segments[matched] {
-                case let .literal(text):
-                    guard text.count == end - index, let base = bytes.baseAddress else { return false }
-                    let equal = text.withUnsafeBytes { literal in
-                        literal.baseAddress.map { memcmp($0, base + index, end - index) == 0 } ?? false
-                    }
-                    guard equal else { return false }
-                case .parameter:
-                    parameters.append(index..<end)
-                }
-                matched += 1
-                index = end
-            }
-            return matched == segments.count
+    /// The handler of the route for `method` and `path` (`HEAD` falling back to `GET`), its
+    /// parameters bound into `parameters`; nil when none matches (`match` then says why). The hot
+    /// path of `match`: the parameters are written in place, never copied through a result.
+    func find(method: String, path: Substring, binding parameters: inout RouteParameters) -> Handler? {
+        for route in routes where route.method == method {
+            if Self.bind(route, to: path, into: &parameters) { return route.handler }
         }
-        return matched ? parameters : nil
+        if method == "HEAD" {
+            for route in routes where route.method == "GET" {
+                if Self.bind(route, to: path, into: &parameters) { return route.handler }
+            }
+        }
+        return nil
+    }
+
+    /// Whether `path`'s segments (empty ones skipped, as `//` is) match the route's; if so, the
+    /// parameters are in `parameters`. Walks the path's UTF-8 bytes in place.
+    static func bind(_ route: Route, to path: Substring, into parameters: inout RouteParameters) -> Bool {
+        parameters.removeAll()
+        let matched = path.utf8.withContiguousStorageIfAvailable { bytes in
+            bind(route.segments, to: UnsafeRawBufferPointer(bytes), into: &parameters)
+        } ?? Array(path.utf8).withUnsafeBytes { bind(route.segments, to: $0, into: &parameters) }
+        if matched { parameters.bound(names: route.parameterNames, path: path) }
+        return matched
+    }
+
+    private static func bind(_ segments: [Segment], to bytes: UnsafeRawBufferPointer, into parameters: inout RouteParameters) -> Bool {
+        let slash = UInt8(ascii: "/")
+        var index = 0
+        var matched = 0
+        while true {
+            while index < bytes.count && bytes[index] == slash { index += 1 }
+            if index == bytes.count { break }
+            var end = index
+            while end < bytes.count && bytes[end] != slash { end += 1 }
+            guard matched < segments.count else { return false }
+            switch segments[matched] {
+            case let .literal(text):
+                guard text.count == end - index, let base = bytes.baseAddress else { return false }
+                let equal = text.withUnsafeBytes { literal in
+                    literal.baseAddress.map { memcmp($0, base + index, end - index) == 0 } ?? false
+                }
+                guard equal else { return false }
+            case .parameter:
+                parameters.append(index..<end)
+            }
+            matched += 1
+            index = end
+        }
+        return matched == segments.count
     }
 }
 
@@ -120,9 +146,16 @@ public struct RouteParameters: Sendable {
 
     public init() {}
 
-    init(names: [String], path: Substring) {
+    /// The values found are those of the route named `names`, in `path`.
+    mutating func bound(names: [String], path: Substring) {
         self.names = names
         self.path = path
+    }
+
+    /// No values, before a route is tried (the names and path are set only on a match).
+    mutating func removeAll() {
+        count = 0
+        if !spilled.isEmpty { spilled.removeAll() }
     }
 
     mutating func append(_ value: Range<Int>) {

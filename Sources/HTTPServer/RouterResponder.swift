@@ -31,15 +31,15 @@ public struct RouterResponder: HTTPResponder {
 
     @LoopActor
     func route(_ request: Request) -> Routed {
-        switch router.match(method: request.method.rawValue, path: request.path) {
-        case let .found(handler, parameters):
-            request.boundParameters = parameters
-            return .handler(handler)
+        let method = request.method.rawValue
+        let path = request.path
+        if let handler = router.find(method: method, path: path, binding: &request.boundParameters) { return .handler(handler) }
+        switch router.refusal(for: path) {
         case let .methodNotAllowed(allowed):
             var response = Response.text("method not allowed\n", status: .methodNotAllowed)
             response.headers.append(("Allow", allowed.joined(separator: ", ")))
             return .answer(response)
-        case .notFound:
+        case .notFound, .found:  // a refusal is never `.found`
             return .answer(.text("not found\n", status: .notFound))
         }
     }
