@@ -125,7 +125,11 @@ final class HTTPConnection: ReadinessListener {
                 }
             }
             awaitingContinue = false
-            var written = await write(response, for: head, keepAlive: keepAlive)
+            var written: Bool
+            switch writeAtOnce(response, for: head, keepAlive: keepAlive) {
+            case let .finished(ok): written = ok
+            case let progress: written = await finishWriting(progress, response, for: head, keepAlive: keepAlive)
+            }
             ServiceStats.shared.served()
             if let log { record(request, response, started: started, in: log) }
             if written && discardAfterAnswer {
