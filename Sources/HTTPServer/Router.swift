@@ -80,29 +80,36 @@ public struct Router<Handler: Sendable>: Sendable {
     /// parameters bound into `parameters`; nil when none matches (`match` then says why). The hot
     /// path of `match`: the parameters are written in place, never copied through a result.
     func find(method: String, path: Substring, binding parameters: inout RouteParameters) -> Handler? {
-        for route in routes where route.method == method {
-            if Self.bind(route, to: path, into: &parameters) { return route.handler }
-        }
-        if method == "HEAD" {
-            for route in routes where route.method == "GET" {
-                if Self.bind(route, to: path, into: &parameters) { return route.handler }
+        var bytesOfPath = path  // `withUTF8` is mutating; once per request, not once per route
+        let found = bytesOfPath.withUTF8 { bytes -> Route? in
+            let raw = UnsafeRawBufferPointer(bytes)
+            for route in routes where route.method == method {
+                if Self.bind(route.segments, to: raw, into: &parameters) { return route }
             }
+            guard method == "HEAD" else { return nil }
+            for route in routes where route.method == "GET" {
+                if Self.bind(route.segments, to: raw, into: &parameters) { return route }
+            }
+            return nil
         }
-        return nil
+        guard let found else { return nil }
+        parameters.bound(names: found.parameterNames, path: path)
+        return found.handler
     }
 
     /// Whether `path`'s segments (empty ones skipped, as `//` is) match the route's; if so, the
-    /// parameters are in `parameters`. Walks the path's UTF-8 bytes in place.
+    /// parameters are in `parameters`.
     static func bind(_ route: Route, to path: Substring, into parameters: inout RouteParameters) -> Bool {
-        parameters.removeAll()
-        let matched = path.utf8.withContiguousStorageIfAvailable { bytes in
-            bind(route.segments, to: UnsafeRawBufferPointer(bytes), into: &parameters)
-        } ?? Array(path.utf8).withUnsafeBytes { bind(route.segments, to: $0, into: &parameters) }
+        var bytesOfPath = path
+        let matched = bytesOfPath.withUTF8 { bind(route.segments, to: UnsafeRawBufferPointer($0), into: &parameters) }
         if matched { parameters.bound(names: route.parameterNames, path: path) }
         return matched
     }
 
+    /// Walks the path's UTF-8 bytes in place against `segments`, the values' ranges into
+    /// `parameters` (emptied first).
     private static func bind(_ segments: [Segment], to bytes: UnsafeRawBufferPointer, into parameters: inout RouteParameters) -> Bool {
+        parameters.removeAll()
         let slash = UInt8(ascii: "/")
         var index = 0
         var matched = 0
