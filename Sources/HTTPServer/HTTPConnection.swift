@@ -105,7 +105,7 @@ final class HTTPConnection: ReadinessListener {
             let response: Response
             if let router = service.router {
                 switch router.route(request) {
-                case let .handler(handler): response = await handler(request)
+                case let .route(route): response = await route.handler(request)
                 case let .answer(answer): response = answer
                 }
             } else {

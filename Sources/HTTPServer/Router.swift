@@ -61,7 +61,7 @@ public struct Router<Handler: Sendable>: Sendable {
     /// route in turn: no array of segments, no dictionary, on the hot path.
     public func match(method: String, path: Substring) -> Match {
         var parameters = RouteParameters()
-        if let handler = find(method: method, path: path, binding: &parameters) { return .found(handler, parameters: parameters) }
+        if let route = find(method: method, path: path, binding: &parameters) { return .found(route.handler, parameters: parameters) }
         return refusal(for: path)
     }
 
@@ -76,10 +76,13 @@ public struct Router<Handler: Sendable>: Sendable {
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 
-    /// The handler of the route for `method` and `path` (`HEAD` falling back to `GET`), its
-    /// parameters bound into `parameters`; nil when none matches (`match` then says why). The hot
-    /// path of `match`: the parameters are written in place, never copied through a result.
-    func find(method: String, path: Substring, binding parameters: inout RouteParameters) -> Handler? {
+    /// The route for `method` and `path` (`HEAD` falling back to `GET`), its parameters bound
+    /// into `parameters`; nil when none matches (`match` then says why). The hot path of `match`:
+    /// the parameters are written in place, never copied through a result, and the route is
+    /// returned rather than its handler, whose conversion from the generic `Handler` to a
+    /// concrete closure would allocate a thunk if it escaped into a result (called at once, it
+    /// does not).
+    func find(method: String, path: Substring, binding parameters: inout RouteParameters) -> Route? {
         var bytesOfPath = path  // `withUTF8` is mutating; once per request, not once per route
         let found = bytesOfPath.withUTF8 { bytes -> Route? in
             let raw = UnsafeRawBufferPointer(bytes)
@@ -94,7 +97,7 @@ public struct Router<Handler: Sendable>: Sendable {
         }
         guard let found else { return nil }
         parameters.bound(names: found.parameterNames, path: path)
-        return found.handler
+        return found
     }
 
     /// Whether `path`'s segments (empty ones skipped, as `//` is) match the route's; if so, the

@@ -16,16 +16,16 @@ public struct RouterResponder: HTTPResponder {
     @LoopActor
     public func respond(to request: Request) async -> Response {
         switch route(request) {
-        case let .handler(handler): await handler(request)
+        case let .route(route): await route.handler(request)
         case let .answer(response): response
         }
     }
 
-    /// What `respond` does before awaiting: the handler (the parameters bound to the request),
-    /// or the answer when no route takes the request. The HTTP connection calls it directly, so
-    /// the handler is the only async call a request makes.
+    /// What `respond` does before awaiting: the route whose handler to call (the parameters
+    /// bound to the request), or the answer when no route takes the request. The HTTP
+    /// connection calls it directly, so the handler is the only async call a request makes.
     enum Routed {
-        case handler(RouteHandler)
+        case route(Router<RouteHandler>.Route)
         case answer(Response)
     }
 
@@ -33,7 +33,7 @@ public struct RouterResponder: HTTPResponder {
     func route(_ request: Request) -> Routed {
         let method = request.method.rawValue
         let path = request.path
-        if let handler = router.find(method: method, path: path, binding: &request.boundParameters) { return .handler(handler) }
+        if let route = router.find(method: method, path: path, binding: &request.boundParameters) { return .route(route) }
         switch router.refusal(for: path) {
         case let .methodNotAllowed(allowed):
             var response = Response.text("method not allowed\n", status: .methodNotAllowed)
