@@ -85,7 +85,7 @@ extension HTTPConnection {
                             date: service.dates.value(), close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
         if case let .bytes(bytes) = response.body, !isHead, allowsBody {
             guard bytes.count <= 1024 else { return writeAtOnce(output.bytes, bytes) }
-            bytes.withUnsafeBytes { output.append($0) }
+            Self.append(bytes, to: output)
         }
         guard let sent = connection.writeNow(output.bytes, UnsafeRawBufferPointer(start: nil, count: 0)) else { return .finished(false) }
         guard sent == output.count else { return .partly(from: sent, then: filePart) }
@@ -93,6 +93,12 @@ extension HTTPConnection {
         guard let fileSent = connection.sendFileNow(part.file.fd, offset: part.offset, length: part.length) else { return .finished(false) }
         if fileSent == part.length { return .finished(true) }
         return .file(FilePart(file: part.file, offset: part.offset + fileSent, length: part.length - fileSent))
+    }
+
+    /// Not isolated, so that its closure is not either: an isolated closure passed to the
+    /// standard library gets a dynamic isolation check (`swift_task_isCurrentExecutor`) per call.
+    private nonisolated static func append(_ bytes: [UInt8], to buffer: ByteBuffer) {
+        bytes.withUnsafeBytes { buffer.append($0) }
     }
 
     /// `head` then `body` in one `writev`; what the kernel did not take is copied.

@@ -90,7 +90,9 @@ public final class Request {
         let target = head.target
         // By bytes, not Characters: no grapheme breaking on the hot path.
         var scan = target
-        if let offset = scan.withUTF8({ $0.firstIndex(of: UInt8(ascii: "?")) }) {
+        // `@Sendable`, so not isolated: an isolated closure passed to the standard library gets
+        // a dynamic isolation check (`swift_task_isCurrentExecutor`) per call.
+        if let offset = scan.withUTF8({ @Sendable in $0.firstIndex(of: UInt8(ascii: "?")) }) {
             let question = target.utf8.index(target.utf8.startIndex, offsetBy: offset)
             storedPath = target[..<question]
             storedQuery = target[target.utf8.index(after: question)...]
