@@ -60,6 +60,10 @@ struct HeadAssembler: Sendable {
     mutating func feed(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, outcome: Outcome) {
         guard let base = bytes.baseAddress else { return (0, .needMore) }
         var position = 0
+        if requestLine == nil && buffer.count == lineStart, let wholeHead = wholeHeadLength(in: bytes) {
+            if let done = feedWholeHead(UnsafeRawBufferPointer(rebasing: bytes[..<wholeHead])) { return done }
+            position = wholeHead  // only empty lines so far: go on as usual
+        }
         while position < bytes.count {
             let remaining = bytes.count - position
             guard let lf = memchr(base + position, CInt(UInt8.lf), remaining) else {
@@ -81,6 +85,50 @@ struct HeadAssembler: Sendable {
             }
         }
         return (bytes.count, .needMore)
+    }
+
+    /// The length of the head that starts `bytes`, when all of it is there (up to the first
+    /// CRLF CRLF) and it is short enough that no line of it can break a length limit: then it is
+    /// taken in one copy (`feedWholeHead`), not line by line. Nil otherwise.
+    private func wholeHeadLength(in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        let limit = min(bytes.count, limits.maxRequestLineLength, limits.maxHeaderBlockLength)
+        var position = 0
+        // From LF to LF (memchr): the head ends at the first LF that closes CR LF CR LF.
+        while position < limit, let lf = memchr(base + position, CInt(UInt8.lf), limit - position) {
+            let index = base.distance(to: UnsafeRawPointer(lf))
+            if index >= 3 && bytes[index - 1] == .cr && bytes[index - 2] == .lf && bytes[index - 3] == .cr { return index + 1 }
+            position = index + 1
+        }
+        return nil
+    }
+
+    /// Takes a whole head (`wholeHeadLength`) in one copy and judges its lines in order, as `feed`
+    /// does line by line: no limit can be reached (the head is shorter than each), so what `take`
+    /// checks per piece cannot fail, and every line gets the same judgement. Nil when the bytes
+    /// were only empty lines before a request.
+    private mutating func feedWholeHead(_ head: UnsafeRawBufferPointer) -> (consumed: Int, outcome: Outcome)? {
+        if holdsLastHead { dropLastHead() }
+        let first = buffer.count  // where `head` starts in the buffer
+        append(head)
+        let stored = buffer  // A second reference, so the closure may mutate `self` (never `buffer`).
+        return stored.withUnsafeBytes { raw -> (consumed: Int, outcome: Outcome)? in
+            guard let base = raw.baseAddress else { return nil }
+            while lineStart < raw.count {
+                guard let lf = memchr(base + lineStart, CInt(UInt8.lf), raw.count - lineStart) else { return nil }
+                let lineEnd = base.distance(to: UnsafeRawPointer(lf)) + 1
+                switch judgeLine(UnsafeRawBufferPointer(rebasing: raw[..<lineEnd])) {
+                case .needMore:
+                    continue
+                case .complete(let completed):
+                    reset()
+                    return (lineEnd - first, .complete(completed))
+                case .error(let error):
+                    return (lineEnd - first, .error(error))
+                }
+            }
+            return nil
+        }
     }
 
     /// Appends a piece of the current line, refusing it if the line or the header section is
@@ -113,14 +161,17 @@ struct HeadAssembler: Sendable {
 
     private mutating func completeLine() -> Outcome {
         let head = buffer  // As above: nothing below mutates `buffer`, so this shares, never copies.
-        return head.withUnsafeBytes { raw in
-            let lf = raw.count - 1
-            let hasCR = lf > lineStart && raw[lf - 1] == .cr
-            let contentEnd = hasCR ? lf - 1 : lf
-            return requestLine == nil
-                ? completeRequestLine(raw, contentEnd: contentEnd, hasCR: hasCR)
-                : completeFieldLine(raw, contentEnd: contentEnd, hasCR: hasCR)
-        }
+        return head.withUnsafeBytes { raw in judgeLine(raw) }
+    }
+
+    /// Judges the line from `lineStart` to the end of `raw` (its LF), the buffer up to there.
+    private mutating func judgeLine(_ raw: UnsafeRawBufferPointer) -> Outcome {
+        let lf = raw.count - 1
+        let hasCR = lf > lineStart && raw[lf - 1] == .cr
+        let contentEnd = hasCR ? lf - 1 : lf
+        return requestLine == nil
+            ? completeRequestLine(raw, contentEnd: contentEnd, hasCR: hasCR)
+            : completeFieldLine(raw, contentEnd: contentEnd, hasCR: hasCR)
     }
 
     private mutating func completeRequestLine(_ raw: UnsafeRawBufferPointer, contentEnd: Int, hasCR: Bool) -> Outcome {
