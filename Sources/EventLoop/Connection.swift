@@ -70,6 +70,19 @@ public final class Connection {
         if handle.isClosed { return .cancelled }
         if handle.readReady { return .ready }
         handle.arm(timeout: timeout)
+        return listen(listener)
+    }
+
+    /// `whenReadable(timeout:tell:)` with the timeout in nanoseconds, for a caller that converted
+    /// a fixed setting once (the conversion from `Duration` costs 128-bit arithmetic).
+    public func whenReadable(timeoutNanoseconds: Int64, tell listener: any ReadinessListener) -> IOWakeup? {
+        if handle.isClosed { return .cancelled }
+        if handle.readReady { return .ready }
+        handle.arm(nanoseconds: timeoutNanoseconds)
+        return listen(listener)
+    }
+
+    private func listen(_ listener: any ReadinessListener) -> IOWakeup? {
         handle.readIsIdle = false
         handle.readListener = listener
         return nil

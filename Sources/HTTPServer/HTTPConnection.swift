@@ -157,10 +157,10 @@ final class HTTPConnection: ReadinessListener {
 
     /// How long the connection may now wait for its next bytes: until the first head's deadline
     /// (from the accept), then `--keepalive-timeout`.
-    private var idleTimeout: Duration {
-        guard !servedAny else { return settings.keepAliveTimeout }
+    private var idleNanoseconds: Int64 {
+        guard !servedAny else { return service.keepAliveNanoseconds }
         let now = EventLoop.current.now
-        return .nanoseconds(Int64(headDeadline > now ? headDeadline - now : 0))
+        return Int64(headDeadline > now ? headDeadline - now : 0)
     }
 
     /// After a response: whether nothing of a next request is in hand (nothing buffered, the
@@ -190,7 +190,7 @@ final class HTTPConnection: ReadinessListener {
 
     /// Has the connection wait for its next bytes without this task.
     private func waitIdle() -> IdleWait {
-        switch connection.whenReadable(timeout: idleTimeout, tell: self) {
+        switch connection.whenReadable(timeoutNanoseconds: idleNanoseconds, tell: self) {
         case nil: return .waiting
         case .ready?, .draining?: return .ready
         case .timedOut?, .cancelled?: return .done
