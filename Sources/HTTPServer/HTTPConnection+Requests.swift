@@ -1,16 +1,25 @@
 import HTTP
 
-/// Request objects recycled per connection: a connection keeps its last `Request` (and its
-/// `RequestBody`) for the next request when nothing else holds them, so a keep-alive request
-/// allocates neither in steady state. A handler that keeps either past its response keeps it
-/// unchanged; the connection then makes new ones.
+/// Request objects recycled: a connection keeps its last `Request` (and its `RequestBody`) for
+/// the next request when nothing else holds them, and gives it to the loop's free list when it
+/// goes idle, so a keep-alive request allocates neither in steady state and an idle connection
+/// holds neither. A handler that keeps either past its response keeps it unchanged; the
+/// connection then makes new ones.
 extension HTTPConnection {
     /// The request object for `head`: the spare one, or a new one.
     func nextRequest(_ head: RequestHead, hasBody: Bool) -> Request {
-        guard let request = spareRequest else { return Request(head: head, body: RequestBody(source: self, empty: !hasBody)) }
+        let spare = spareRequest ?? buffers.takeRequest()
+        guard let request = spare else { return Request(head: head, body: RequestBody(source: self, empty: !hasBody)) }
         spareRequest = nil
-        request.reuse(head: head, bodyIsEmpty: !hasBody)
+        request.reuse(head: head, bodyIsEmpty: !hasBody, for: self)
         return request
+    }
+
+    /// Gives the spare request object to the loop's free list: an idle connection holds none.
+    func giveSpareRequest() {
+        guard let request = spareRequest else { return }
+        spareRequest = nil
+        buffers.giveRequest(request)
     }
 
     /// Keeps `request` for the next request if nothing else holds it or its body (a handler may

@@ -34,7 +34,7 @@ final class HTTPConnection: ReadinessListener {
     @exclusivity(unchecked) var end = 0
     /// The loop's buffers and request workers, looked up once per connection: a `let` of the
     /// connection's own is used without a retain, a static or a chain of them is not.
-    private let buffers = ConnectionBuffers.shared
+    let buffers = ConnectionBuffers.shared
     private let heads = ConnectionBuffers.shared.heads
     let output = ConnectionBuffers.shared.output
     private let workers = RequestWorkers.shared
@@ -176,6 +176,7 @@ final class HTTPConnection: ReadinessListener {
             buffers.giveParser(box)
             lent = nil
         }
+        giveSpareRequest()
         return true
     }
 
@@ -321,6 +322,7 @@ final class HTTPConnection: ReadinessListener {
             buffers.giveParser(box)
             lent = nil
         }
+        giveSpareRequest()
     }
 
     private func giveInput() {

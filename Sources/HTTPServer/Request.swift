@@ -65,8 +65,9 @@ public final class Request {
 
     public var method: HTTPMethod { head.method }
 
-    /// Makes this object its connection's next request (only once nothing else holds it).
-    func reuse(head: RequestHead, bodyIsEmpty: Bool) {
+    /// Makes this object `connection`'s next request (only once nothing else holds it).
+    func reuse(head: RequestHead, bodyIsEmpty: Bool, for connection: HTTPConnection) {
+        storedBody.serve(connection)
         storedBody.isFinished = bodyIsEmpty
         setHead(head)
     }
@@ -106,7 +107,13 @@ public final class Request {
 /// The body of the request being served, read on demand from its connection.
 @LoopActor
 public final class RequestBody {
-    unowned let source: HTTPConnection
+    /// The connection being served. A variable: a request object waiting in the loop's free
+    /// list (`ConnectionBuffers`) is taken by whichever connection reads a request next.
+    @exclusivity(unchecked) private(set) unowned var source: HTTPConnection
+    /// `source`'s identity, to tell without loading the `unowned` reference (a retain and a
+    /// release) that it is already the right one. Its address cannot be another connection's
+    /// meanwhile: an `unowned` reference keeps the object's memory until it is let go.
+    @exclusivity(unchecked) private var sourceIdentity: ObjectIdentifier
     // Unchecked exclusivity (each checked access cost a `swift_beginAccess` and an access-set
     // insert, twice per request; DESIGN.md). Safe because no access to these fields overlaps another:
     // no `inout` access spans a suspension point or a call that touches the same field. It is not
@@ -115,7 +122,15 @@ public final class RequestBody {
 
     init(source: HTTPConnection, empty: Bool) {
         self.source = source
+        sourceIdentity = ObjectIdentifier(source)
         isFinished = empty
+    }
+
+    /// Makes `connection` the source (the object comes from the loop's free list).
+    func serve(_ connection: HTTPConnection) {
+        guard sourceIdentity != ObjectIdentifier(connection) else { return }
+        source = connection
+        sourceIdentity = ObjectIdentifier(connection)
     }
 
     /// The next piece of the body, or nil at its end. The bytes are valid until the next call.

@@ -81,4 +81,21 @@ final class RequestReuseTests: HTTPServingTestCase {
         }
         try http.finish(served)
     }
+
+    /// A connection that goes idle gives its request object to the loop, and the next connection
+    /// to read a request takes it: its body is then read from that connection, not the first.
+    func testARequestObjectPassedToAnotherConnectionReadsThatConnectionsBody() throws {
+        let kept = LoopActor.assumeIsolated { Kept() }
+        let http = keepingHarness(kept)
+        let first = try http.connect()
+        let second = try http.connect()
+        XCTAssertEqual(try first.client.exchange("GET /tag/a HTTP/1.1\r\nHost: x\r\nX-Tag: one\r\n\r\n").text, "a one")
+        let fromSecond = try second.client.exchange("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nbee")
+        XCTAssertEqual(fromSecond.text, "bee")
+        let fromFirst = try first.client.exchange("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nay")
+        XCTAssertEqual(fromFirst.text, "ay")
+        XCTAssertEqual(try second.client.exchange("GET /tag/b HTTP/1.1\r\nHost: x\r\nX-Tag: two\r\n\r\n").text, "b two")
+        try http.finish(first)
+        try http.finish(second)
+    }
 }
