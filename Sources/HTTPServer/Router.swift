@@ -9,19 +9,48 @@ import Glibc
 /// `Allow`; no match, 404. `HEAD` falls back to the `GET` route (the server drops the body).
 public struct Router<Handler: Sendable>: Sendable {
     /// A class, so that walking the routes costs one retain per route, not one per field.
-    final class Route: Sendable {
+    /// `@unchecked Sendable`: its literal bytes are written once, in `init`, and only read after.
+    final class Route: @unchecked Sendable {
         let method: String
-        let segments: [Segment]
+        /// The pattern's segments in order: a literal's place in `literals`, or a parameter.
+        let parts: [Part]
+        /// Every literal segment's bytes, one after the other, in memory of the route's own: the
+        /// match compares them with `memcmp`, with no array to retain per segment.
+        let literals: UnsafeMutableRawPointer
         /// The `{name}`s in order, shared by every match's `RouteParameters` (a retain, no copy).
         let parameterNames: [String]
         let handler: Handler
 
-        init(method: String, segments: [Segment], parameterNames: [String], handler: Handler) {
+        struct Part {
+            let offset: Int
+            /// The literal's length; -1 for a parameter.
+            let count: Int
+        }
+
+        init(method: String, segments: [Segment], handler: Handler) {
             self.method = method
-            self.segments = segments
-            self.parameterNames = parameterNames
+            var parts: [Part] = []
+            var bytes: [UInt8] = []
+            var names: [String] = []
+            for segment in segments {
+                switch segment {
+                case let .literal(text):
+                    parts.append(Part(offset: bytes.count, count: text.count))
+                    bytes += text
+                case let .parameter(name):
+                    parts.append(Part(offset: bytes.count, count: -1))
+                    names.append(name)
+                }
+            }
+            self.parts = parts
+            let storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
+            bytes.withUnsafeBytes { if let base = $0.baseAddress { storage.copyMemory(from: base, byteCount: $0.count) } }
+            literals = storage
+            parameterNames = names
             self.handler = handler
         }
+
+        deinit { literals.deallocate() }
     }
 
     enum Segment: Equatable, Sendable {
@@ -47,10 +76,7 @@ public struct Router<Handler: Sendable>: Sendable {
             }
             return .literal(Array(part.utf8))
         }
-        let names = segments.compactMap { segment -> String? in
-            if case let .parameter(name) = segment { name } else { nil }
-        }
-        routes.append(Route(method: method, segments: segments, parameterNames: names, handler: handler))
+        routes.append(Route(method: method, segments: segments, handler: handler))
     }
 
     public mutating func get(_ pattern: String, _ handler: Handler) { add("GET", pattern, handler) }
@@ -87,11 +113,11 @@ public struct Router<Handler: Sendable>: Sendable {
         let found = bytesOfPath.withUTF8 { bytes -> Route? in
             let raw = UnsafeRawBufferPointer(bytes)
             for route in routes where route.method == method {
-                if Self.bind(route.segments, to: raw, into: &parameters) { return route }
+                if Self.bind(route, to: raw, into: &parameters) { return route }
             }
             guard method == "HEAD" else { return nil }
             for route in routes where route.method == "GET" {
-                if Self.bind(route.segments, to: raw, into: &parameters) { return route }
+                if Self.bind(route, to: raw, into: &parameters) { return route }
             }
             return nil
         }
@@ -104,15 +130,17 @@ public struct Router<Handler: Sendable>: Sendable {
     /// parameters are in `parameters`.
     static func bind(_ route: Route, to path: Substring, into parameters: inout RouteParameters) -> Bool {
         var bytesOfPath = path
-        let matched = bytesOfPath.withUTF8 { bind(route.segments, to: UnsafeRawBufferPointer($0), into: &parameters) }
+        let matched = bytesOfPath.withUTF8 { bind(route, to: UnsafeRawBufferPointer($0), into: &parameters) }
         if matched { parameters.bound(names: route.parameterNames, path: path) }
         return matched
     }
 
-    /// Walks the path's UTF-8 bytes in place against `segments`, the values' ranges into
+    /// Walks the path's UTF-8 bytes in place against the route's parts, the values' ranges into
     /// `parameters` (emptied first).
-    private static func bind(_ segments: [Segment], to bytes: UnsafeRawBufferPointer, into parameters: inout RouteParameters) -> Bool {
+    private static func bind(_ route: Route, to bytes: UnsafeRawBufferPointer, into parameters: inout RouteParameters) -> Bool {
         parameters.removeAll()
+        guard let base = bytes.baseAddress else { return route.parts.isEmpty }
+        let parts = route.parts
         let slash = UInt8(ascii: "/")
         var index = 0
         var matched = 0
@@ -121,21 +149,17 @@ public struct Router<Handler: Sendable>: Sendable {
             if index == bytes.count { break }
             var end = index
             while end < bytes.count && bytes[end] != slash { end += 1 }
-            guard matched < segments.count else { return false }
-            switch segments[matched] {
-            case let .literal(text):
-                guard text.count == end - index, let base = bytes.baseAddress else { return false }
-                let equal = text.withUnsafeBytes { literal in
-                    literal.baseAddress.map { memcmp($0, base + index, end - index) == 0 } ?? false
-                }
-                guard equal else { return false }
-            case .parameter:
+            guard matched < parts.count else { return false }
+            let part = parts[matched]
+            if part.count < 0 {
                 parameters.append(index..<end)
+            } else {
+                guard part.count == end - index, memcmp(route.literals + part.offset, base + index, part.count) == 0 else { return false }
             }
             matched += 1
             index = end
         }
-        return matched == segments.count
+        return matched == parts.count
     }
 }
 
