@@ -28,6 +28,15 @@ public final class ByteBuffer {
 
     public func removeAll() { count = 0 }
 
+    /// Lets `write` put up to `capacity` bytes straight into the storage after what is there; it
+    /// returns how many it wrote. One call for many small pieces: a cross-module `append` per
+    /// piece cost a call, a capacity check and a copy call each (~50 instructions a piece).
+    public func append(upTo capacity: Int, _ write: (UnsafeMutableRawPointer) -> Int) {
+        reserve(count + capacity)
+        guard let storage else { return }
+        count += write(storage + count)
+    }
+
     private func reserve(_ needed: Int) {
         guard needed > capacity else { return }
         var newCapacity = max(capacity, 256)

@@ -70,6 +70,19 @@ public final class Connection {
         if handle.isClosed { return .cancelled }
         if handle.readReady { return .ready }
         handle.arm(timeout: timeout)
+        return listen(listener)
+    }
+
+    /// `whenReadable(timeout:tell:)` with the timeout in nanoseconds, for a caller that converted
+    /// a fixed setting once (the conversion from `Duration` costs 128-bit arithmetic).
+    public func whenReadable(timeoutNanoseconds: Int64, tell listener: any ReadinessListener) -> IOWakeup? {
+        if handle.isClosed { return .cancelled }
+        if handle.readReady { return .ready }
+        handle.arm(nanoseconds: timeoutNanoseconds)
+        return listen(listener)
+    }
+
+    private func listen(_ listener: any ReadinessListener) -> IOWakeup? {
         handle.readIsIdle = false
         handle.readListener = listener
         return nil
@@ -174,21 +187,36 @@ public final class Connection {
     public func sendFile(_ file: FileDescriptor, offset: Int, length: Int, timeout: Duration?) async -> Bool {
         var position = offset
         var remaining = length
+        while true {
+            guard let sent = sendFileNow(file, offset: position, length: remaining) else { return false }
+            position += sent
+            remaining -= sent
+            if remaining == 0 { return true }
+            guard await waitWritable(timeout: timeout) == .ready else { return false }
+        }
+    }
+
+    /// `sendFile` as far as the socket takes it now, without waiting: the bytes sent (`length`,
+    /// or fewer when the socket is full), or nil when the connection failed or the file ended
+    /// early. Lets a caller finish a response without an async call when the socket has room.
+    public func sendFileNow(_ file: FileDescriptor, offset: Int, length: Int) -> Int? {
+        var position = offset
+        var remaining = length
         while remaining > 0 {
             switch handle.fd.sendFileSome(from: file, offset: &position, count: min(remaining, 1 << 30)) {
             case let .processed(sent):
                 ServiceStats.shared.traffic.wrote(sent)
                 remaining -= sent
             case .endOfStream:
-                return false
+                return nil
             case .wouldBlock:
-                guard await waitWritable(timeout: timeout) == .ready else { return false }
+                return length - remaining
             case let .failed(error):
                 record("sendfile", error)
-                return false
+                return nil
             }
         }
-        return true
+        return length
     }
 
     /// Closes after an error reply without destroying it: sends FIN, then reads and discards what

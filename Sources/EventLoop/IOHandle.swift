@@ -95,7 +95,13 @@ final class IOHandle: TimerTarget {
     /// Arms the deadline for a wait that is about to start.
     func arm(timeout: Duration?) {
         guard let timeout else { deadline = 0; return }
-        deadline = loop.now &+ UInt64(max(0, timeout.nanoseconds))
+        arm(nanoseconds: timeout.nanoseconds)
+    }
+
+    /// `arm(timeout:)` for a timeout already in nanoseconds: `Duration.nanoseconds` costs 128-bit
+    /// arithmetic (~200 instructions), too much to pay per request for a fixed setting.
+    func arm(nanoseconds: Int64) {
+        deadline = loop.now &+ UInt64(max(0, nanoseconds))
         if let scheduled = loop.timers.deadline(of: self), scheduled <= deadline { return }
         loop.timers.schedule(self, at: deadline)
     }

@@ -42,12 +42,15 @@ extension UInt8 {
     /// A byte of a `Host` value: reg-name, IP-literal or IPv4 address characters and the port colon
     /// (RFC 3986 §3.2.2). Anything else (`/`, `@`, SP, quotes) would let a client steer URLs we build
     /// from the host.
+    /// DIGIT, ALPHA and `! $ % & ' ( ) * + , - . : ; = [ ] _ ~`, tested as `isTokenChar` is (a
+    /// switch of ranges cost ~15 instructions a byte of every request's Host).
     var isHostChar: Bool {
-        switch self {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
-        case 0x21, 0x24...0x2E, 0x3A, 0x3B, 0x3D, 0x5B, 0x5D, 0x5F, 0x7E: true  // ! $ % & ' ( ) * + , - . : ; = [ ] _ ~
-        default: false
-        }
+        // Bits 33, 36-46, 48-59, 61: ! $ % & ' ( ) * + , - . 0-9 : ; =
+        let low: UInt64 = 0x2FFF_7FF2_0000_0000
+        // Bits (minus 64) 1-26, 27, 29, 31, 33-58, 62: A-Z [ ] _ a-z ~
+        let high: UInt64 = 0x47FF_FFFE_AFFF_FFFE
+        let mask = self < 64 ? low : high
+        return self < 128 && (mask >> UInt64(self & 63)) & 1 == 1
     }
 
     var isDigit: Bool { self >= 0x30 && self <= 0x39 }

@@ -17,8 +17,11 @@ import Glibc
 /// proxy: if it ended a line where we do not, a header it never saw could reach us. So a bare LF
 /// is refused, and so is a bare CR (every byte class of the head excludes CR).
 ///
-/// Nothing is allocated per line: the buffer and the field list keep their capacity between
-/// requests, and a complete head costs two allocations (its bytes and its field ranges).
+/// Nothing is allocated per line or per head: the buffer and the field list keep their capacity
+/// between requests, and a complete head shares them (copy-on-write) instead of copying them. They
+/// are emptied only when the next head's first byte arrives, by which time the last head is
+/// usually gone, so the storage is reused in place; a caller that keeps a head past its message
+/// keeps the old storage, and the next head gets new storage (one allocation each).
 struct HeadAssembler<Start: StartLineRules>: Sendable {
     enum Outcome {
         case needMore
@@ -37,6 +40,9 @@ struct HeadAssembler<Start: StartLineRules>: Sendable {
     private var fieldBytes = 0
     private var fields: [FieldRange] = []
     private var facts = FieldFacts()
+    /// `buffer` and `fields` still hold the last complete head (shared with it): empty them
+    /// before the next byte is taken. `lineStart` is at the buffer's end meanwhile.
+    private var holdsLastHead = false
 
     init(limits: RequestParser.Limits) {
         self.limits = limits
@@ -52,6 +58,10 @@ struct HeadAssembler<Start: StartLineRules>: Sendable {
     mutating func feed(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, outcome: Outcome) {
         guard let base = bytes.baseAddress else { return (0, .needMore) }
         var position = 0
+        if startLine == nil && buffer.count == lineStart, let wholeHead = wholeHeadLength(in: bytes) {
+            if let done = feedWholeHead(UnsafeRawBufferPointer(rebasing: bytes[..<wholeHead])) { return done }
+            position = wholeHead  // only empty lines so far: go on as usual
+        }
         while position < bytes.count {
             let remaining = bytes.count - position
             guard let lf = memchr(base + position, CInt(UInt8.lf), remaining) else {
@@ -75,9 +85,54 @@ struct HeadAssembler<Start: StartLineRules>: Sendable {
         return (bytes.count, .needMore)
     }
 
+    /// The length of the head that starts `bytes`, when all of it is there (up to the first
+    /// CRLF CRLF) and it is short enough that no line of it can break a length limit: then it is
+    /// taken in one copy (`feedWholeHead`), not line by line. Nil otherwise.
+    private func wholeHeadLength(in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        let limit = min(bytes.count, Start.maxLineLength(limits), limits.maxHeaderBlockLength)
+        var position = 0
+        // From LF to LF (memchr): the head ends at the first LF that closes CR LF CR LF.
+        while position < limit, let lf = memchr(base + position, CInt(UInt8.lf), limit - position) {
+            let index = base.distance(to: UnsafeRawPointer(lf))
+            if index >= 3 && bytes[index - 1] == .cr && bytes[index - 2] == .lf && bytes[index - 3] == .cr { return index + 1 }
+            position = index + 1
+        }
+        return nil
+    }
+
+    /// Takes a whole head (`wholeHeadLength`) in one copy and judges its lines in order, as `feed`
+    /// does line by line: no limit can be reached (the head is shorter than each), so what `take`
+    /// checks per piece cannot fail, and every line gets the same judgement. Nil when the bytes
+    /// were only empty lines before a message.
+    private mutating func feedWholeHead(_ head: UnsafeRawBufferPointer) -> (consumed: Int, outcome: Outcome)? {
+        if holdsLastHead { dropLastHead() }
+        let first = buffer.count  // where `head` starts in the buffer
+        append(head)
+        let stored = buffer  // A second reference, so the closure may mutate `self` (never `buffer`).
+        return stored.withUnsafeBytes { raw -> (consumed: Int, outcome: Outcome)? in
+            guard let base = raw.baseAddress else { return nil }
+            while lineStart < raw.count {
+                guard let lf = memchr(base + lineStart, CInt(UInt8.lf), raw.count - lineStart) else { return nil }
+                let lineEnd = base.distance(to: UnsafeRawPointer(lf)) + 1
+                switch judgeLine(UnsafeRawBufferPointer(rebasing: raw[..<lineEnd])) {
+                case .needMore:
+                    continue
+                case .complete(let completed):
+                    reset()
+                    return (lineEnd - first, .complete(completed))
+                case .error(let error):
+                    return (lineEnd - first, .error(error))
+                }
+            }
+            return nil
+        }
+    }
+
     /// Appends a piece of the current line, refusing it if the line or the header section is
     /// already over its limit, so the buffer stays bounded whatever the client sends.
     private mutating func take(_ piece: UnsafeRawBufferPointer, endsLine: Bool) -> HTTPParseError? {
+        if holdsLastHead { dropLastHead() }
         let lineLength = buffer.count - lineStart
         guard startLine == nil else {
             if fieldBytes + lineLength + piece.count > limits.maxHeaderBlockLength { return .headerBlockTooLarge }
@@ -104,14 +159,17 @@ struct HeadAssembler<Start: StartLineRules>: Sendable {
 
     private mutating func completeLine() -> Outcome {
         let head = buffer  // As above: nothing below mutates `buffer`, so this shares, never copies.
-        return head.withUnsafeBytes { raw in
-            let lf = raw.count - 1
-            let hasCR = lf > lineStart && raw[lf - 1] == .cr
-            let contentEnd = hasCR ? lf - 1 : lf
-            return startLine == nil
-                ? completeStartLine(raw, contentEnd: contentEnd, hasCR: hasCR)
-                : completeFieldLine(raw, contentEnd: contentEnd, hasCR: hasCR)
-        }
+        return head.withUnsafeBytes { raw in judgeLine(raw) }
+    }
+
+    /// Judges the line from `lineStart` to the end of `raw` (its LF), the buffer up to there.
+    private mutating func judgeLine(_ raw: UnsafeRawBufferPointer) -> Outcome {
+        let lf = raw.count - 1
+        let hasCR = lf > lineStart && raw[lf - 1] == .cr
+        let contentEnd = hasCR ? lf - 1 : lf
+        return startLine == nil
+            ? completeStartLine(raw, contentEnd: contentEnd, hasCR: hasCR)
+            : completeFieldLine(raw, contentEnd: contentEnd, hasCR: hasCR)
     }
 
     private mutating func completeStartLine(_ raw: UnsafeRawBufferPointer, contentEnd: Int, hasCR: Bool) -> Outcome {
@@ -153,25 +211,35 @@ struct HeadAssembler<Start: StartLineRules>: Sendable {
         return .needMore
     }
 
-    /// The empty line arrived: judge the head as a whole and copy it out of the reused buffer.
+    /// The empty line arrived: judge the head as a whole. Its headers share the buffers, not copy
+    /// them: `dropLastHead` empties them in place once this head is gone.
     private func finish(_ raw: UnsafeRawBufferPointer) -> Outcome {
         guard let startLine else { preconditionFailure("a field line was completed before the start line") }
-        let headers = HTTPHeaders(storage: Array(raw), fields: fields.withUnsafeBufferPointer { Array($0) })
+        let headers = HTTPHeaders(storage: buffer, fields: fields)
         switch Start.head(line: startLine, facts: facts, headers: headers) {
         case .success(let head): return .complete(head)
         case .failure(let error): return .error(error)
         }
     }
 
-    /// Ready for the next request, keeping the buffers' capacity.
+    /// Ready for the next message. The buffers still hold the head just completed, shared with
+    /// it, until the next message's first byte (`dropLastHead`).
     private mutating func reset() {
-        buffer.removeAll(keepingCapacity: true)
-        fields.removeAll(keepingCapacity: true)
-        lineStart = 0
+        holdsLastHead = true
+        lineStart = buffer.count
         startLine = nil
         startRules = Start()
         emptyLinesSkipped = 0
         fieldBytes = 0
         facts = FieldFacts()
+    }
+
+    /// Empties the buffers that the last head shared, keeping their capacity: in place when that
+    /// head is gone, else (its holder kept it) into new storage, leaving the head its own.
+    private mutating func dropLastHead() {
+        holdsLastHead = false
+        buffer.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
+        lineStart = 0
     }
 }

@@ -30,6 +30,12 @@ public struct RequestHead: Sendable, Equatable {
         self.hostField = hostField
     }
 
+    /// `GET /`, no fields: what a reused request object answers in the instant between two
+    /// requests, which no handler sees (the server's own stand-in; nothing of a client's).
+    package static let placeholder = RequestHead(
+        method: .get, version: .http11, headers: HTTPHeaders(storage: Array("/".utf8), fields: []), framing: .noBody,
+        keepAlive: true, expectContinue: false, targetRange: 0..<1, hostField: nil)
+
     /// The request-target as sent (visible ASCII only: the parser refuses anything else), for
     /// example `/files/a%20b?x=1`, `*` or `http://example.com/`. Not decoded.
     public var target: String { headers.string(targetRange) }

@@ -29,9 +29,24 @@ final class ConnectionBuffers {
     @exclusivity(unchecked) private var parsers: [ParserBox] = []
     /// Parsers kept at most (each about 1.6 KiB with its buffers).
     static let retainedParsers = 256
+    /// Request objects (with their bodies) of connections gone idle, for the next to read one.
+    @exclusivity(unchecked) private var requests: [Request] = []
+    /// Request objects kept at most (each about 400 B with its body).
+    static let retainedRequests = 256
 
     private init() {
         parsers.reserveCapacity(Self.retainedParsers)
+        requests.reserveCapacity(Self.retainedRequests)
+    }
+
+    /// A request object from the free list, if one is there (`HTTPConnection.nextRequest`).
+    @inline(__always)
+    func takeRequest() -> Request? { requests.popLast() }
+
+    /// Takes back a request object that nothing but its connection held, cleared.
+    @inline(__always)
+    func giveRequest(_ request: Request) {
+        if requests.count < Self.retainedRequests { requests.append(request) }
     }
 
     /// Parsers waiting in the free list.

@@ -32,61 +32,132 @@ extension HTTPConnection {
     /// Writes `response` to the request `head` (nil: no request could be read). False when the
     /// connection failed.
     func write(_ response: Response, for head: RequestHead?, keepAlive: Bool) async -> Bool {
+        let progress = writeAtOnce(response, for: head, keepAlive: keepAlive)
+        if case let .finished(ok) = progress { return ok }
+        return await finishWriting(progress, response, for: head, keepAlive: keepAlive)
+    }
+
+    /// How far `writeAtOnce` got.
+    enum WriteProgress {
+        /// All sent (true), or the connection failed (false).
+        case finished(Bool)
+        /// The socket took `output` up to this offset: the rest of it, then the file part, if
+        /// any, wait for the client to read.
+        case partly(from: Int, then: FilePart?)
+        /// The head went out; this part of the file waits for the client to read.
+        case file(FilePart)
+        /// What the socket did not take of a large body in memory (and its head), copied.
+        case copied(ByteBuffer)
+        /// A stream, which `writeAtOnce` does not write: nothing sent.
+        case notTried
+    }
+
+    struct FilePart {
+        let file: OpenFile
+        let offset: Int
+        let length: Int
+    }
+
+    /// `write` without an async call, for every response but a stream: the head with its body
+    /// from memory or a file, as far as the socket takes them now. A request whose response the
+    /// socket takes whole thus costs no task switch to send it. A small body (up to 1 KiB) is
+    /// copied after the head for one `write`; a larger one goes in one `writev` straight from
+    /// its array, and only what the kernel did not take is copied.
+    func writeAtOnce(_ response: Response, for head: RequestHead?, keepAlive: Bool) -> WriteProgress {
         let isHead = head?.method == .head
         let http10 = head?.version == .http10
-        output.removeAll()
-        let date = service.dates.value()
         let allowsBody = response.status.allowsBody
+        output.removeAll()
+        let framing: ResponseHead.Framing
+        var filePart: FilePart?
         switch response.body {
         case .empty:
-            ResponseHead.encode(response.status, headers: response.headers, framing: allowsBody ? .contentLength(0) : .none,
-                                date: date, close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
-            return await connection.write(output.bytes, timeout: settings.writeTimeout)
+            framing = allowsBody ? .contentLength(0) : .none
         case let .bytes(bytes):
-            ResponseHead.encode(response.status, headers: response.headers, framing: allowsBody ? .contentLength(bytes.count) : .none,
-                                date: date, close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
-            if isHead || !allowsBody { return await connection.write(output.bytes, timeout: settings.writeTimeout) }
-            if bytes.count <= 1024 {
-                bytes.withUnsafeBytes { output.append($0) }
-                return await connection.write(output.bytes, timeout: settings.writeTimeout)
-            }
-            // Larger bodies: head and body in one writev straight from the array, no copy; only what
-            // the kernel did not take is copied, to be written once the client reads.
-            let head = output.bytes
-            let rest = ByteBuffer()
-            let ok = bytes.withUnsafeBytes { body -> Bool in
-                guard let written = connection.writeNow(head, body) else { return false }
-                if written < head.count {
-                    rest.append(UnsafeRawBufferPointer(rebasing: head[written...]))
-                    rest.append(body)
-                } else if written - head.count < body.count {
-                    rest.append(UnsafeRawBufferPointer(rebasing: body[(written - head.count)...]))
-                }
-                return true
-            }
-            guard ok else { return false }
-            return rest.isEmpty ? true : await connection.write(rest.bytes, timeout: settings.writeTimeout)
+            framing = allowsBody ? .contentLength(bytes.count) : .none
         case let .file(file, offset, length):
-            ResponseHead.encode(response.status, headers: response.headers, framing: .contentLength(length),
-                                date: date, close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
-            guard await connection.write(output.bytes, timeout: settings.writeTimeout) else { return false }
-            if isHead { return true }
-            let sent = await connection.sendFile(file.fd, offset: offset, length: length, timeout: settings.writeTimeout)
-            withExtendedLifetime(file) {}  // the descriptor stays open until sendfile is done with it
-            return sent
-        case let .stream(produce):
-            let chunked = !http10
-            ResponseHead.encode(response.status, headers: response.headers, framing: chunked ? .chunked : .none,
-                                date: date, close: !keepAlive || !chunked, into: output)
-            guard await connection.write(output.bytes, timeout: settings.writeTimeout) else { return false }
-            if isHead { return true }
-            let writer = ChunkWriter(connection: connection, chunked: chunked, timeout: settings.writeTimeout)
-            do {
-                try await produce(writer)
-                return await writer.finish()
-            } catch {
-                return false
+            framing = .contentLength(length)
+            if !isHead { filePart = FilePart(file: file, offset: offset, length: length) }
+        case .stream:
+            return .notTried
+        }
+        ResponseHead.encode(response.status, headers: response.headers, framing: framing,
+                            date: service.dates.value(), close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
+        if case let .bytes(bytes) = response.body, !isHead, allowsBody {
+            guard bytes.count <= 1024 else { return writeAtOnce(output.bytes, bytes) }
+            Self.append(bytes, to: output)
+        }
+        guard let sent = connection.writeNow(output.bytes, UnsafeRawBufferPointer(start: nil, count: 0)) else { return .finished(false) }
+        guard sent == output.count else { return .partly(from: sent, then: filePart) }
+        guard let part = filePart else { return .finished(true) }
+        guard let fileSent = connection.sendFileNow(part.file.fd, offset: part.offset, length: part.length) else { return .finished(false) }
+        if fileSent == part.length { return .finished(true) }
+        return .file(FilePart(file: part.file, offset: part.offset + fileSent, length: part.length - fileSent))
+    }
+
+    /// Not isolated, so that its closure is not either: an isolated closure passed to the
+    /// standard library gets a dynamic isolation check (`swift_task_isCurrentExecutor`) per call.
+    private nonisolated static func append(_ bytes: [UInt8], to buffer: ByteBuffer) {
+        bytes.withUnsafeBytes { buffer.append($0) }
+    }
+
+    /// `head` then `body` in one `writev`; what the kernel did not take is copied.
+    private func writeAtOnce(_ head: UnsafeRawBufferPointer, _ body: [UInt8]) -> WriteProgress {
+        body.withUnsafeBytes { body -> WriteProgress in
+            guard let written = connection.writeNow(head, body) else { return .finished(false) }
+            if written == head.count + body.count { return .finished(true) }
+            let rest = ByteBuffer()
+            if written < head.count {
+                rest.append(UnsafeRawBufferPointer(rebasing: head[written...]))
+                rest.append(body)
+            } else {
+                rest.append(UnsafeRawBufferPointer(rebasing: body[(written - head.count)...]))
             }
+            return .copied(rest)
+        }
+    }
+
+    /// Sends what `writeAtOnce` left, waiting for the client as needed (or the whole response,
+    /// when it did not try).
+    func finishWriting(_ progress: WriteProgress, _ response: Response, for head: RequestHead?, keepAlive: Bool) async -> Bool {
+        switch progress {
+        case let .finished(ok):
+            return ok
+        case let .partly(from, then):
+            // `output` is the loop's: `Connection.write` copies what it cannot send before waiting.
+            guard await connection.write(UnsafeRawBufferPointer(rebasing: output.bytes[from...]), timeout: settings.writeTimeout) else { return false }
+            guard let part = then else { return true }
+            return await send(part)
+        case let .file(part):
+            return await send(part)
+        case let .copied(rest):
+            return await connection.write(rest.bytes, timeout: settings.writeTimeout)
+        case .notTried:
+            return await writeStream(response, for: head, keepAlive: keepAlive)
+        }
+    }
+
+    private func send(_ part: FilePart) async -> Bool {
+        let sent = await connection.sendFile(part.file.fd, offset: part.offset, length: part.length, timeout: settings.writeTimeout)
+        withExtendedLifetime(part.file) {}  // the descriptor stays open until sendfile is done with it
+        return sent
+    }
+
+    /// A streamed body: its head, then its chunks (HTTP/1.1) or its bytes until close (1.0).
+    private func writeStream(_ response: Response, for head: RequestHead?, keepAlive: Bool) async -> Bool {
+        guard case let .stream(produce) = response.body else { return false }  // the others: `writeAtOnce`
+        let chunked = head?.version != .http10
+        output.removeAll()
+        ResponseHead.encode(response.status, headers: response.headers, framing: chunked ? .chunked : .none,
+                            date: service.dates.value(), close: !keepAlive || !chunked, into: output)
+        guard await connection.write(output.bytes, timeout: settings.writeTimeout) else { return false }
+        if head?.method == .head { return true }
+        let writer = ChunkWriter(connection: connection, chunked: chunked, timeout: settings.writeTimeout)
+        do {
+            try await produce(writer)
+            return await writer.finish()
+        } catch {
+            return false
         }
     }
 }

@@ -22,31 +22,32 @@ final class HTTPConnection: ReadinessListener {
     // or a call that touches the same field. It is not about threads.
     /// The parser, while lent (nil: idle, or not started). In a box, so that lending it moves a
     /// reference, not the value.
-    @exclusivity(unchecked) private var lent: ParserBox?
+    @exclusivity(unchecked) var lent: ParserBox?
     /// The lent parser has consumed nothing since its last request ended (or since it was lent):
     /// only then may it go back to the free list for another connection (leading empty lines
     /// would leave a count of them behind in it).
-    @exclusivity(unchecked) private var parserUntouched = true
+    @exclusivity(unchecked) var parserUntouched = true
     /// The input buffer, while lent (empty: none).
-    @exclusivity(unchecked) private var input = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    @exclusivity(unchecked) var input = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     /// Unparsed input is `input[start..<end]`.
-    @exclusivity(unchecked) private var start = 0
-    @exclusivity(unchecked) private var end = 0
+    @exclusivity(unchecked) var start = 0
+    @exclusivity(unchecked) var end = 0
     /// The loop's buffers and request workers, looked up once per connection: a `let` of the
     /// connection's own is used without a retain, a static or a chain of them is not.
-    private let buffers = ConnectionBuffers.shared
+    let buffers = ConnectionBuffers.shared
     private let heads = ConnectionBuffers.shared.heads
     let output = ConnectionBuffers.shared.output
     private let workers = RequestWorkers.shared
     /// The request being served asked for `100 Continue`, and it has not been sent yet.
     @exclusivity(unchecked) private var awaitingContinue = false
     /// The loop instant by which the head being read must be complete (0: not started yet).
-    @exclusivity(unchecked) private var headDeadline: UInt64 = 0
-    /// The last `readHead` found nothing of a next request.
-    @exclusivity(unchecked) private var wentIdle = false
+    @exclusivity(unchecked) var headDeadline: UInt64 = 0
     /// A request has been read (the next head's wait is `--keepalive-timeout`).
     @exclusivity(unchecked) private var servedAny = false
     private var proxyHeaderRead = false
+    /// The last request's object, kept for the next request (nothing else held it): a request
+    /// allocates no `Request` or `RequestBody` in steady state.
+    @exclusivity(unchecked) var spareRequest: Request?
     /// The connection's own task, waiting for the connection to be done (`run`). Touched on the
     /// loop's thread only, from the loop's own callback too (`readinessChanged`).
     nonisolated(unsafe) private var finished: UnsafeContinuation<Void, Never>?
@@ -84,9 +85,11 @@ final class HTTPConnection: ReadinessListener {
             proxyHeaderRead = true
         }
         while true {
-            guard let head = await readHead(firstRequest: !servedAny) else {
-                guard wentIdle else { return finish() }
-                wentIdle = false
+            if servedAny { headDeadline = 0 }  // a kept-alive connection's head: from its first byte
+            var next = headInHand()
+            if next == nil { next = await readHead(firstRequest: !servedAny) }
+            guard case let .head(head)? = next else {
+                guard case .idle? = next else { return finish() }
                 switch waitIdle() {
                 case .waiting: return
                 case .ready: continue
@@ -96,11 +99,19 @@ final class HTTPConnection: ReadinessListener {
             servedAny = true
             awaitingContinue = head.expectContinue
             let hasBody = head.framing != .noBody
-            let request = Request(head: head, body: RequestBody(source: self, empty: !hasBody))
+            let request = nextRequest(head, hasBody: hasBody)
             let log = service.accessLog
             let begun = Instant.nowNanoseconds  // for the metrics' duration and the access log
             let methodIndex = Self.methodIndex(head.method)
-            let response = await service.responder.respond(to: request)
+            let response: Response
+            if let router = service.router {
+                switch router.route(request) {
+                case let .route(route): response = await RouterResponder.call(route.handler, with: request)
+                case let .answer(answer): response = answer
+                }
+            } else {
+                response = await service.responder.respond(to: request)
+            }
             var keepAlive = head.keepAlive && !EventLoop.current.isDraining
             // The handler answered without reading the whole body. The answer goes out now, never
             // after waiting for the body: a refused upload (503, 413) or a route that takes no body
@@ -115,7 +126,11 @@ final class HTTPConnection: ReadinessListener {
                 }
             }
             awaitingContinue = false
-            var written = await write(response, for: head, keepAlive: keepAlive)
+            var written: Bool
+            switch writeAtOnce(response, for: head, keepAlive: keepAlive) {
+            case let .finished(ok): written = ok
+            case let progress: written = await finishWriting(progress, response, for: head, keepAlive: keepAlive)
+            }
             ServiceStats.shared.served(method: methodIndex, status: response.status.code, begun: begun)
             if let log { record(request, response, started: Instant(nanoseconds: begun), in: log) }
             if written && discardAfterAnswer {
@@ -123,6 +138,7 @@ final class HTTPConnection: ReadinessListener {
                 written = await discardBody(request.body)
                 keepAlive = written
             }
+            keepForNext(consume request)
             guard written, keepAlive else {
                 if keepAlive == false { await connection.lingeringClose() }
                 return finish()
@@ -142,10 +158,10 @@ final class HTTPConnection: ReadinessListener {
 
     /// How long the connection may now wait for its next bytes: until the first head's deadline
     /// (from the accept), then `--keepalive-timeout`.
-    private var idleTimeout: Duration {
-        guard !servedAny else { return settings.keepAliveTimeout }
+    private var idleNanoseconds: Int64 {
+        guard !servedAny else { return service.keepAliveNanoseconds }
         let now = EventLoop.current.now
-        return .nanoseconds(Int64(headDeadline > now ? headDeadline - now : 0))
+        return Int64(headDeadline > now ? headDeadline - now : 0)
     }
 
     /// After a response: whether nothing of a next request is in hand (nothing buffered, the
@@ -161,6 +177,7 @@ final class HTTPConnection: ReadinessListener {
             buffers.giveParser(box)
             lent = nil
         }
+        giveSpareRequest()
         return true
     }
 
@@ -175,7 +192,7 @@ final class HTTPConnection: ReadinessListener {
 
     /// Has the connection wait for its next bytes without this task.
     private func waitIdle() -> IdleWait {
-        switch connection.whenReadable(timeout: idleTimeout, tell: self) {
+        switch connection.whenReadable(timeoutNanoseconds: idleNanoseconds, tell: self) {
         case nil: return .waiting
         case .ready?, .draining?: return .ready
         case .timedOut?, .cancelled?: return .done
@@ -205,62 +222,6 @@ final class HTTPConnection: ReadinessListener {
     }
 
     // MARK: Reading
-
-    /// Why no further input came.
-    private enum Failure: Error { case closed, timedOut, draining, cancelled, idle }
-
-    /// The next parser event, reading as needed, each read waiting up to `timeout`. Reading a
-    /// `head`, once part of it has arrived, reads wait only until `headDeadline` (set then, if
-    /// not yet): the whole head must arrive by it, however it is trickled (slowloris).
-    private func nextEvent(timeout: Duration, head: Bool = false) async -> Result<RequestParser.Event, Failure> {
-        while true {
-            if lent != nil {
-                let output = lent.unsafelyUnwrapped.parser.parse(UnsafeRawBufferPointer(rebasing: input[start..<end]))
-                start += output.consumed
-                if case .needMore = output.event {} else { return .success(output.event) }
-                if output.consumed > 0 { parserUntouched = false }  // empty lines before a request
-                if start == end {
-                    start = 0
-                    end = 0
-                } else if end == input.count {
-                    compact()
-                }
-            }
-            if head && start == end && parserIsIdle {
-                // Nothing in hand between requests: read what is there, else the connection waits
-                // for it without this task or the buffers.
-                if connection.mayHaveInput {
-                    takeBuffers()
-                    switch connection.readIfAvailable(into: input) {
-                    case let .bytes(count)?: end += count; continue
-                    case .closed?: return .failure(.closed)
-                    case .timedOut?: return .failure(.timedOut)
-                    case .draining?: return .failure(.draining)
-                    case .cancelled?: return .failure(.cancelled)
-                    case nil: break
-                    }
-                }
-                giveBuffers()
-                return .failure(.idle)
-            }
-            var wait = timeout
-            if head, !(parserIsIdle && start == end) {
-                let now = EventLoop.current.now
-                if headDeadline == 0 { headDeadline = now &+ UInt64(max(0, settings.headerTimeout.nanoseconds)) }
-                guard now < headDeadline else { return .failure(.timedOut) }
-                wait = .nanoseconds(Int64(headDeadline - now))
-            }
-            takeBuffers()
-            let free = UnsafeMutableRawBufferPointer(rebasing: input[end...])
-            switch await connection.read(into: free, timeout: wait) {
-            case let .bytes(count): end += count
-            case .closed: return .failure(.closed)
-            case .timedOut: return .failure(.timedOut)
-            case .draining: return .failure(.draining)
-            case .cancelled: return .failure(.cancelled)
-            }
-        }
-    }
 
     /// Reads the PROXY header that must open the connection. A connection without a valid one is
     /// closed without an answer: nothing trustworthy can be said about who it is from. So is one
@@ -295,47 +256,11 @@ final class HTTPConnection: ReadinessListener {
         }
     }
 
-    private func compact() {
+    func compact() {
         let count = end - start
         if start > 0, count > 0, let base = input.baseAddress { memmove(base, base + start, count) }
         start = 0
         end = count
-    }
-
-    /// Reads the next request head; answers and returns nil when there is none to serve, or
-    /// nothing of it has arrived yet (`wentIdle`: the connection then waits for it without a task).
-    ///
-    /// `--header-timeout` is one deadline for the whole head, from the accept for a connection's
-    /// first request (set by `run`) and from the head's first byte for the next ones; the wait for
-    /// that first byte on a kept-alive connection is `--keepalive-timeout`.
-    private func readHead(firstRequest: Bool) async -> RequestHead? {
-        if !firstRequest { headDeadline = 0 }
-        let timeout = firstRequest ? settings.headerTimeout : settings.keepAliveTimeout
-        while true {
-            switch await nextEvent(timeout: timeout, head: true) {
-            case let .success(.head(head)):
-                return head
-            case .success(.end):
-                parserUntouched = true
-                continue  // the end of a body-less request just served
-            case let .success(.error(error)):
-                await answer(error)
-                return nil
-            case .success(.body), .success(.needMore):
-                await connection.lingeringClose()  // cannot happen between requests
-                return nil
-            case .failure(.idle):
-                wentIdle = true
-                return nil
-            case let .failure(failure):
-                // A client that sent part of a head and went silent gets 408; an idle one is just closed.
-                if failure == .timedOut && !parserIsIdle {
-                    _ = await write(.text("request timeout\n", status: .requestTimeout), for: nil, keepAlive: false)
-                    await connection.lingeringClose()
-                }
-                return nil
-            }
-        }
     }
 
     /// The next piece of the request body, in this connection's own memory.
@@ -378,10 +303,10 @@ final class HTTPConnection: ReadinessListener {
     // MARK: Lent buffers
 
     /// Whether the parser is between requests (true while none is lent).
-    private var parserIsIdle: Bool { lent?.parser.isIdle ?? true }
+    var parserIsIdle: Bool { lent?.parser.isIdle ?? true }
 
     /// Takes a parser and an input buffer from the loop, before bytes are read into none.
-    private func takeBuffers() {
+    func takeBuffers() {
         if lent == nil {
             lent = buffers.takeParser(limits: service.settings.limits)
             parserUntouched = true
@@ -392,12 +317,13 @@ final class HTTPConnection: ReadinessListener {
     /// Gives the input buffer back (nothing in it is unparsed, or the connection is done with it),
     /// and the parser too when it is between requests and holds nothing of the client's; a parser
     /// in any other state is dropped with the connection, or kept while it lives.
-    private func giveBuffers() {
+    func giveBuffers() {
         giveInput()
         if parserUntouched, let box = lent, box.parser.isIdle {
             buffers.giveParser(box)
             lent = nil
         }
+        giveSpareRequest()
     }
 
     private func giveInput() {

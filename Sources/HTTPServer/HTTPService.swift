@@ -28,7 +28,13 @@ public struct HTTPSettings: Sendable, Equatable {
 @LoopActor
 public final class HTTPService: Service {
     let responder: any HTTPResponder
+    /// The responder when it is a router without middleware: then a request's route is found
+    /// without an async call.
+    let router: RouterResponder?
     let settings: HTTPSettings
+    /// `settings.keepAliveTimeout` in nanoseconds, converted once (`Duration.nanoseconds` costs
+    /// 128-bit arithmetic, ~200 instructions).
+    let keepAliveNanoseconds: Int64
     let accessLog: AccessLog?
     // Unchecked exclusivity (a checked access cost a `swift_beginAccess` per response; DESIGN.md).
     // Safe because no access to it overlaps another: no `inout` access spans a suspension point
@@ -37,7 +43,9 @@ public final class HTTPService: Service {
 
     public init(responder: any HTTPResponder, settings: HTTPSettings = HTTPSettings(), accessLog: AccessLog? = nil) {
         self.responder = responder
+        router = (responder as? RouterResponder).flatMap { $0.hasMiddleware ? nil : $0 }
         self.settings = settings
+        keepAliveNanoseconds = settings.keepAliveTimeout.nanoseconds
         self.accessLog = accessLog
     }
 

@@ -6,56 +6,114 @@ import HTTP
 /// connection's `context` (peer, client, local address).
 @LoopActor
 public final class Request {
-    public let head: RequestHead
-    /// The request-target's path, still percent-encoded (`/files/a%20b`).
-    public let path: Substring
-    /// What follows `?`, if anything.
-    public let query: Substring?
-    /// Route parameters, still percent-encoded.
-    public var parameters: RouteParameters { boundParameters }
     // Unchecked exclusivity (each checked access cost a `swift_beginAccess` and an access-set
     // insert; DESIGN.md). Safe because no access to these fields overlaps another: no `inout`
     // access spans a suspension point or a call that touches the same field. It is not about
-    // threads. Behind a getter: a handler in another module reading a stored property directly
+    // threads. Behind getters: a handler in another module reading a stored property directly
     // gets the check in its own code, attribute or not (measured: one `swift_beginAccess` per
-    // request in the hello route).
+    // request in the hello route). Variables, because a connection reuses its request object for
+    // the next request when nothing else holds it (`reuse`, `clear`): no allocation per request.
+    /// The head; nil only while the object waits for its connection's next request, when nothing
+    /// but the connection holds it.
+    @exclusivity(unchecked) private var storedHead: RequestHead?
+    @exclusivity(unchecked) private var storedPath = Substring()
+    @exclusivity(unchecked) private var storedQuery: Substring?
     @exclusivity(unchecked) var boundParameters = RouteParameters()
-    public let body: RequestBody
+    @exclusivity(unchecked) private var cachedClient: String?
+    @exclusivity(unchecked) private var cachedScheme: String?
+    @exclusivity(unchecked) private var storedBody: RequestBody
+
+    public var head: RequestHead { storedHead ?? RequestHead.placeholder }
+    /// The request-target's path, still percent-encoded (`/files/a%20b`).
+    public var path: Substring { storedPath }
+    /// What follows `?`, if anything.
+    public var query: Substring? { storedQuery }
+    /// Route parameters, still percent-encoded.
+    public var parameters: RouteParameters { boundParameters }
+    public var body: RequestBody { storedBody }
 
     /// The client's address: the peer's, or what a trusted proxy says (`--forwarded-allow-ips`);
     /// also `context.client`. Worked out on first use: a request that never asks costs no syscall
     /// and no header lookup.
-    public private(set) lazy var clientAddress: String = ForwardedFor.client(
-        peer: body.source.peerHost, forwardedFor: head.headers.values(name: "X-Forwarded-For"),
-        trusted: body.source.settings.trustedProxies)
+    public var clientAddress: String {
+        remembered(&cachedClient) { connection in
+            ForwardedFor.client(peer: connection.peerHost, forwardedFor: head.headers.values(name: "X-Forwarded-For"),
+                                trusted: connection.settings.trustedProxies)
+        }
+    }
 
     /// `http`, or what a trusted proxy says in `X-Forwarded-Proto`; also `context.scheme`.
-    public private(set) lazy var scheme: String = ForwardedFor.scheme(
-        peer: body.source.peerHost, forwardedProto: head.headers.first(name: "X-Forwarded-Proto"),
-        trusted: body.source.settings.trustedProxies)
+    public var scheme: String {
+        remembered(&cachedScheme) { connection in
+            ForwardedFor.scheme(peer: connection.peerHost, forwardedProto: head.headers.first(name: "X-Forwarded-Proto"),
+                                trusted: connection.settings.trustedProxies)
+        }
+    }
+
+    /// `cache`, or what `work` makes of the connection, kept in `cache` for the next ask.
+    private func remembered(_ cache: inout String?, _ work: (HTTPConnection) -> String) -> String {
+        if let cache { return cache }
+        let value = work(storedBody.source)
+        cache = value
+        return value
+    }
 
     init(head: RequestHead, body: RequestBody) {
-        self.head = head
-        var target = head.target
-        // By bytes, not Characters: no grapheme breaking on the hot path.
-        if let offset = target.withUTF8({ $0.firstIndex(of: UInt8(ascii: "?")) }) {
-            let question = target.utf8.index(target.utf8.startIndex, offsetBy: offset)
-            path = target[..<question]
-            query = target[target.utf8.index(after: question)...]
-        } else {
-            path = target[...]
-            query = nil
-        }
-        self.body = body
+        storedBody = body
+        setHead(head)
     }
 
     public var method: HTTPMethod { head.method }
+
+    /// Makes this object `connection`'s next request (only once nothing else holds it).
+    func reuse(head: RequestHead, bodyIsEmpty: Bool, for connection: HTTPConnection) {
+        storedBody.serve(connection)
+        storedBody.isFinished = bodyIsEmpty
+        setHead(head)
+    }
+
+    /// Whether nothing but this request holds its body (a handler may keep the body alone).
+    var holdsBodyAlone: Bool { isKnownUniquelyReferenced(&storedBody) }
+
+    /// Lets go of the request's head (and so of the parser's buffers it shares) while the object
+    /// waits for the next request.
+    func clear() {
+        storedHead = nil
+        storedPath = Substring()
+        storedQuery = nil
+        boundParameters = RouteParameters()
+        cachedClient = nil
+        cachedScheme = nil
+    }
+
+    private func setHead(_ head: RequestHead) {
+        storedHead = head
+        let target = head.target
+        // By bytes, not Characters: no grapheme breaking on the hot path.
+        var scan = target
+        // `@Sendable`, so not isolated: an isolated closure passed to the standard library gets
+        // a dynamic isolation check (`swift_task_isCurrentExecutor`) per call.
+        if let offset = scan.withUTF8({ @Sendable in $0.firstIndex(of: UInt8(ascii: "?")) }) {
+            let question = target.utf8.index(target.utf8.startIndex, offsetBy: offset)
+            storedPath = target[..<question]
+            storedQuery = target[target.utf8.index(after: question)...]
+        } else {
+            storedPath = target[...]
+            storedQuery = nil
+        }
+    }
 }
 
 /// The body of the request being served, read on demand from its connection.
 @LoopActor
 public final class RequestBody {
-    unowned let source: HTTPConnection
+    /// The connection being served. A variable: a request object waiting in the loop's free
+    /// list (`ConnectionBuffers`) is taken by whichever connection reads a request next.
+    @exclusivity(unchecked) private(set) unowned var source: HTTPConnection
+    /// `source`'s identity, to tell without loading the `unowned` reference (a retain and a
+    /// release) that it is already the right one. Its address cannot be another connection's
+    /// meanwhile: an `unowned` reference keeps the object's memory until it is let go.
+    @exclusivity(unchecked) private var sourceIdentity: ObjectIdentifier
     // Unchecked exclusivity (each checked access cost a `swift_beginAccess` and an access-set
     // insert, twice per request; DESIGN.md). Safe because no access to these fields overlaps another:
     // no `inout` access spans a suspension point or a call that touches the same field. It is not
@@ -64,7 +122,15 @@ public final class RequestBody {
 
     init(source: HTTPConnection, empty: Bool) {
         self.source = source
+        sourceIdentity = ObjectIdentifier(source)
         isFinished = empty
+    }
+
+    /// Makes `connection` the source (the object comes from the loop's free list).
+    func serve(_ connection: HTTPConnection) {
+        guard sourceIdentity != ObjectIdentifier(connection) else { return }
+        source = connection
+        sourceIdentity = ObjectIdentifier(connection)
     }
 
     /// The next piece of the body, or nil at its end. The bytes are valid until the next call.

@@ -94,8 +94,10 @@ final class RequestWorkers: @unchecked Sendable {
             }
             // Decided where the worker parks: a task may be suspended on its way into the call,
             // and every worker of a burst would then find the list short.
-            let handed: HTTPConnection? = await withUnsafeContinuation { worker in
-                if waiting.count < Self.retained { waiting.append(worker) } else { worker.resume(returning: nil) }
+            // `@Sendable`, so not isolated: an isolated closure handed to the runtime gets a
+            // dynamic isolation check (`swift_task_isCurrentExecutor`) per call.
+            let handed: HTTPConnection? = await withUnsafeContinuation { @Sendable worker in
+                if self.waiting.count < Self.retained { self.waiting.append(worker) } else { worker.resume(returning: nil) }
             }
             guard let connection = handed else { break }
             pending -= 1

@@ -14,58 +14,92 @@ public enum ResponseHead {
 
     /// Appends the head to `buffer`. `date` is the cached `Date` value; `close` adds
     /// `Connection: close`, `keepAlive10` adds `Connection: keep-alive` for an HTTP/1.0 client that
-    /// asked for it.
+    /// asked for it. Written straight into the buffer's storage in one call (`HeadWriter`).
     public static func encode(_ status: Status, headers: [(name: String, value: String)], framing: Framing,
                               date: String, close: Bool, keepAlive10: Bool = false, into buffer: ByteBuffer) {
-        append("HTTP/1.1 ", to: buffer)
-        appendDecimal(status.code, to: buffer)
-        append(" ", to: buffer)
-        append(status.reason, to: buffer)
-        append("\r\nServer: supervisor\r\nDate: ", to: buffer)
-        append(date, to: buffer)
-        append("\r\n", to: buffer)
-        for header in headers {
-            append(header.name, to: buffer)
-            append(": ", to: buffer)
-            append(header.value, to: buffer)
-            append("\r\n", to: buffer)
+        // An upper bound: the fixed text (under 160 bytes with every option), two decimals of
+        // at most 20 digits, the strings, and ": " plus CRLF per header.
+        var capacity = 200 + status.reason.utf8.count + date.utf8.count
+        for header in headers { capacity += header.name.utf8.count + header.value.utf8.count + 4 }
+        buffer.append(upTo: capacity) { start in
+            var head = HeadWriter(at: start)
+            head.put("HTTP/1.1 ")
+            head.putDecimal(status.code)
+            head.put(" ")
+            head.put(status.reason)
+            head.put("\r\nServer: supervisor\r\nDate: ")
+            head.put(date)
+            head.put("\r\n")
+            for header in headers {
+                head.put(header.name)
+                head.put(": ")
+                head.put(header.value)
+                head.put("\r\n")
+            }
+            switch framing {
+            case let .contentLength(length):
+                head.put("Content-Length: ")
+                head.putDecimal(length)
+                head.put("\r\n")
+            case .chunked:
+                head.put("Transfer-Encoding: chunked\r\n")
+            case .none:
+                break
+            }
+            if close {
+                head.put("Connection: close\r\n")
+            } else if keepAlive10 {
+                head.put("Connection: keep-alive\r\n")
+            }
+            head.put("\r\n")
+            return head.count
         }
-        switch framing {
-        case let .contentLength(length):
-            append("Content-Length: ", to: buffer)
-            appendDecimal(length, to: buffer)
-            append("\r\n", to: buffer)
-        case .chunked:
-            append("Transfer-Encoding: chunked\r\n", to: buffer)
-        case .none:
-            break
+    }
+
+    /// Writes a head's pieces one after the other into memory with room for them all.
+    struct HeadWriter {
+        let start: UnsafeMutableRawPointer
+        private(set) var count = 0
+
+        init(at start: UnsafeMutableRawPointer) { self.start = start }
+
+        @inline(__always)
+        mutating func put(_ text: StaticString) {
+            (start + count).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+            count += text.utf8CodeUnitCount
         }
-        if close {
-            append("Connection: close\r\n", to: buffer)
-        } else if keepAlive10 {
-            append("Connection: keep-alive\r\n", to: buffer)
+
+        @inline(__always)
+        mutating func put(_ text: String) {
+            var text = text
+            text.withUTF8 { bytes in
+                guard let base = bytes.baseAddress else { return }
+                (start + count).copyMemory(from: base, byteCount: bytes.count)
+                count += bytes.count
+            }
         }
-        append("\r\n", to: buffer)
+
+        mutating func putDecimal(_ value: Int) {
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for any Int
+            let used = withUnsafeMutableBytes(of: &digits) { raw -> Int in
+                var cursor = raw.count
+                var rest = value.magnitude
+                repeat {
+                    cursor -= 1
+                    raw[cursor] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                } while rest > 0
+                if value < 0 { cursor -= 1; raw[cursor] = UInt8(ascii: "-") }
+                (start + count).copyMemory(from: raw.baseAddress.unsafelyUnwrapped + cursor, byteCount: raw.count - cursor)
+                return raw.count - cursor
+            }
+            count += used
+        }
     }
 
     @inline(__always)
     static func append(_ text: String, to buffer: ByteBuffer) {
         var text = text
         text.withUTF8 { buffer.append(UnsafeRawBufferPointer($0)) }
-    }
-
-    static func appendDecimal(_ value: Int, to buffer: ByteBuffer) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for any Int
-        withUnsafeMutableBytes(of: &digits) { raw in
-            var cursor = raw.count
-            var rest = value.magnitude
-            repeat {
-                cursor -= 1
-                raw[cursor] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            } while rest > 0
-            if value < 0 { cursor -= 1; raw[cursor] = UInt8(ascii: "-") }
-            buffer.append(UnsafeRawBufferPointer(rebasing: raw[cursor...]))
-        }
     }
 }

@@ -8,10 +8,49 @@ import Glibc
 /// handlers decode parameters themselves. A path that matches with another method gives 405 with
 /// `Allow`; no match, 404. `HEAD` falls back to the `GET` route (the server drops the body).
 public struct Router<Handler: Sendable>: Sendable {
-    struct Route: Sendable {
+    /// A class, so that walking the routes costs one retain per route, not one per field.
+    /// `@unchecked Sendable`: its literal bytes are written once, in `init`, and only read after.
+    final class Route: @unchecked Sendable {
         let method: String
-        let segments: [Segment]
+        /// The pattern's segments in order: a literal's place in `literals`, or a parameter.
+        let parts: [Part]
+        /// Every literal segment's bytes, one after the other, in memory of the route's own: the
+        /// match compares them with `memcmp`, with no array to retain per segment.
+        let literals: UnsafeMutableRawPointer
+        /// The `{name}`s in order, shared by every match's `RouteParameters` (a retain, no copy).
+        let parameterNames: [String]
         let handler: Handler
+
+        struct Part {
+            let offset: Int
+            /// The literal's length; -1 for a parameter.
+            let count: Int
+        }
+
+        init(method: String, segments: [Segment], handler: Handler) {
+            self.method = method
+            var parts: [Part] = []
+            var bytes: [UInt8] = []
+            var names: [String] = []
+            for segment in segments {
+                switch segment {
+                case let .literal(text):
+                    parts.append(Part(offset: bytes.count, count: text.count))
+                    bytes += text
+                case let .parameter(name):
+                    parts.append(Part(offset: bytes.count, count: -1))
+                    names.append(name)
+                }
+            }
+            self.parts = parts
+            let storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
+            bytes.withUnsafeBytes { if let base = $0.baseAddress { storage.copyMemory(from: base, byteCount: $0.count) } }
+            literals = storage
+            parameterNames = names
+            self.handler = handler
+        }
+
+        deinit { literals.deallocate() }
     }
 
     enum Segment: Equatable, Sendable {
@@ -47,77 +86,135 @@ public struct Router<Handler: Sendable>: Sendable {
     /// `path` is the request target's path, without the query. Walks the path's bytes against each
     /// route in turn: no array of segments, no dictionary, on the hot path.
     public func match(method: String, path: Substring) -> Match {
-        for route in routes where route.method == method {
-            if let parameters = Self.bind(route.segments, to: path) { return .found(route.handler, parameters: parameters) }
-        }
-        if method == "HEAD" {
-            for route in routes where route.method == "GET" {
-                if let parameters = Self.bind(route.segments, to: path) { return .found(route.handler, parameters: parameters) }
-            }
-        }
+        var parameters = RouteParameters()
+        if let route = find(method: method, path: path, binding: &parameters) { return .found(route.handler, parameters: parameters) }
+        return refusal(for: path)
+    }
+
+    /// Why no route takes `path` with the method asked for: the methods it has (405), or none (404).
+    func refusal(for path: Substring) -> Match {
+        var parameters = RouteParameters()
         var allowed: [String] = []
-        for route in routes where !allowed.contains(route.method) && Self.bind(route.segments, to: path) != nil {
+        for route in routes where !allowed.contains(route.method) && Self.bind(route, to: path, into: &parameters) {
             allowed.append(route.method)
         }
         if allowed.contains("GET") && !allowed.contains("HEAD") { allowed.append("HEAD") }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 
-    /// The parameters if `path`'s segments (empty ones skipped, as `//` is) match `segments`.
-    /// Walks the path's UTF-8 bytes in place; a parameter's Substring is made only on a match.
-    static func bind(_ segments: [Segment], to path: Substring) -> RouteParameters? {
-        var path = path
-        let slash = UInt8(ascii: "/")
-        var found: [(name: String, start: Int, end: Int)] = []
-        let matched = path.withUTF8 { bytes -> Bool in
-            var index = 0
-            var matched = 0
-            while true {
-                while index < bytes.count && bytes[index] == slash { index += 1 }
-                if index == bytes.count { break }
-                var end = index
-                while end < bytes.count && bytes[end] != slash { end += 1 }
-                guard matched < segments.count else { return false }
-                switch segments[matched] {
-                case let .literal(text):
-                    guard text.count == end - index, let base = bytes.baseAddress else { return false }
-                    let equal = text.withUnsafeBytes { literal in
-                        literal.baseAddress.map { memcmp($0, base + index, end - index) == 0 } ?? false
-                    }
-                    guard equal else { return false }
-                case let .parameter(name):
-                    found.append((name, index, end))
-                }
-                matched += 1
-                index = end
+    /// The route for `method` and `path` (`HEAD` falling back to `GET`), its parameters bound
+    /// into `parameters`; nil when none matches (`match` then says why). The hot path of `match`:
+    /// the parameters are written in place, never copied through a result, and the route is
+    /// returned rather than its handler, whose conversion from the generic `Handler` to a
+    /// concrete closure would allocate a thunk if it escaped into a result (called at once, it
+    /// does not).
+    func find(method: String, path: Substring, binding parameters: inout RouteParameters) -> Route? {
+        var bytesOfPath = path  // `withUTF8` is mutating; once per request, not once per route
+        let found = bytesOfPath.withUTF8 { bytes -> Route? in
+            let raw = UnsafeRawBufferPointer(bytes)
+            for route in routes where route.method == method {
+                if Self.bind(route, to: raw, into: &parameters) { return route }
             }
-            return matched == segments.count
+            guard method == "HEAD" else { return nil }
+            for route in routes where route.method == "GET" {
+                if Self.bind(route, to: raw, into: &parameters) { return route }
+            }
+            return nil
         }
-        guard matched else { return nil }
-        var parameters = RouteParameters()
-        let utf8 = path.utf8
-        for (name, start, end) in found {
-            let lower = utf8.index(utf8.startIndex, offsetBy: start)
-            let upper = utf8.index(lower, offsetBy: end - start)
-            parameters.values.append((name, path[lower..<upper]))
+        guard let found else { return nil }
+        parameters.bound(names: found.parameterNames, path: path)
+        return found
+    }
+
+    /// Whether `path`'s segments (empty ones skipped, as `//` is) match the route's; if so, the
+    /// parameters are in `parameters`.
+    static func bind(_ route: Route, to path: Substring, into parameters: inout RouteParameters) -> Bool {
+        var bytesOfPath = path
+        let matched = bytesOfPath.withUTF8 { bind(route, to: UnsafeRawBufferPointer($0), into: &parameters) }
+        if matched { parameters.bound(names: route.parameterNames, path: path) }
+        return matched
+    }
+
+    /// Walks the path's UTF-8 bytes in place against the route's parts, the values' ranges into
+    /// `parameters` (emptied first).
+    private static func bind(_ route: Route, to bytes: UnsafeRawBufferPointer, into parameters: inout RouteParameters) -> Bool {
+        parameters.removeAll()
+        guard let base = bytes.baseAddress else { return route.parts.isEmpty }
+        let parts = route.parts
+        let slash = UInt8(ascii: "/")
+        var index = 0
+        var matched = 0
+        while true {
+            while index < bytes.count && bytes[index] == slash { index += 1 }
+            if index == bytes.count { break }
+            var end = index
+            while end < bytes.count && bytes[end] != slash { end += 1 }
+            guard matched < parts.count else { return false }
+            let part = parts[matched]
+            if part.count < 0 {
+                parameters.append(index..<end)
+            } else {
+                guard part.count == end - index, memcmp(route.literals + part.offset, base + index, part.count) == 0 else { return false }
+            }
+            matched += 1
+            index = end
         }
-        return parameters
+        return matched == parts.count
     }
 }
 
 /// A route's `{name}` parameters, still percent-encoded: `request.parameters["name"]`.
 ///
 /// A short list searched in order, not a dictionary: a route has a few parameters at most, and
-/// this costs no hashing and, for routes without parameters, no allocation.
+/// this costs no hashing. The first three live in the value itself, so binding them
+/// allocates nothing; only a route with more spills the rest into an array.
 public struct RouteParameters: Sendable {
-    var values: [(name: String, value: Substring)] = []
+    /// The route's parameter names, in order (empty: no route bound).
+    private var names: [String] = []
+    /// The path the values are taken from.
+    private var path: Substring = Substring()
+    /// Where each value lies in `path`'s UTF-8: the first three inline, any further ones spilled.
+    private var count = 0
+    private var inline: (Range<Int>, Range<Int>, Range<Int>) = (0..<0, 0..<0, 0..<0)
+    private var spilled: [Range<Int>] = []
 
     public init() {}
 
-    public subscript(name: String) -> Substring? {
-        for pair in values where pair.name == name { return pair.value }
-        return nil
+    /// The values found are those of the route named `names`, in `path`.
+    mutating func bound(names: [String], path: Substring) {
+        self.names = names
+        self.path = path
     }
 
-    public var isEmpty: Bool { values.isEmpty }
+    /// No values, before a route is tried (the names and path are set only on a match).
+    mutating func removeAll() {
+        count = 0
+        if !spilled.isEmpty { spilled.removeAll() }
+    }
+
+    mutating func append(_ value: Range<Int>) {
+        switch count {
+        case 0: inline.0 = value
+        case 1: inline.1 = value
+        case 2: inline.2 = value
+        default: spilled.append(value)
+        }
+        count += 1
+    }
+
+    public subscript(name: String) -> Substring? {
+        guard let position = names.firstIndex(of: name), position < count else { return nil }
+        let range: Range<Int>
+        switch position {
+        case 0: range = inline.0
+        case 1: range = inline.1
+        case 2: range = inline.2
+        default: range = spilled[position - 3]
+        }
+        let utf8 = path.utf8
+        let lower = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+        return path[lower..<utf8.index(lower, offsetBy: range.count)]
+    }
+
+    public var isEmpty: Bool { count == 0 }
 }

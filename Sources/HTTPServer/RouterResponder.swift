@@ -37,24 +37,51 @@ public struct RouterResponder: HTTPResponder {
 
     private init(routing: Routing) { self.routing = routing }
 
+    /// Whether middleware wraps the routes: the HTTP connection then calls `respond`, and
+    /// otherwise finds the route itself (`route`) and awaits only the handler.
+    var hasMiddleware: Bool { routing.chain != nil }
+
     /// Routing and the handler inline, no further async call: each one costs a frame and a hop.
     @LoopActor
     public func respond(to request: Request) async -> Response {
         if let chain = routing.chain { return await chain(request) }
-        switch routing.router.match(method: request.method.rawValue, path: request.path) {
-        case let .found(handler, parameters):
-            request.boundParameters = parameters
-            do {
-                return try await handler(request)
-            } catch {
-                return HandlerFailure.response(for: error, to: request)
-            }
+        switch route(request) {
+        case let .route(route): return await Self.call(route.handler, with: request)
+        case let .answer(response): return response
+        }
+    }
+
+    /// What `respond` does before awaiting, without middleware: the route whose handler to call
+    /// (the parameters bound to the request), or the answer when no route takes the request. The
+    /// HTTP connection calls it directly, so the handler is the only async call a request makes.
+    enum Routed {
+        case route(Router<RouteHandler>.Route)
+        case answer(Response)
+    }
+
+    @LoopActor
+    func route(_ request: Request) -> Routed {
+        let router = routing.router
+        let path = request.path
+        if let route = router.find(method: request.method.rawValue, path: path, binding: &request.boundParameters) { return .route(route) }
+        switch router.refusal(for: path) {
         case let .methodNotAllowed(allowed):
             var response = Response.text("method not allowed\n", status: .methodNotAllowed)
             response.headers.append(("Allow", allowed.joined(separator: ", ")))
-            return response
-        case .notFound:
-            return .text("not found\n", status: .notFound)
+            return .answer(response)
+        case .notFound, .found:  // a refusal is never `.found`
+            return .answer(.text("not found\n", status: .notFound))
+        }
+    }
+
+    /// The handler's response, or the answer to what it threw (`HandlerFailure`). Inlined into
+    /// its callers, so that it adds no async frame.
+    @LoopActor @inline(__always)
+    static func call(_ handler: RouteHandler, with request: Request) async -> Response {
+        do {
+            return try await handler(request)
+        } catch {
+            return HandlerFailure.response(for: error, to: request)
         }
     }
 }

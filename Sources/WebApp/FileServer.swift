@@ -106,6 +106,9 @@ public final class FileServer: @unchecked Sendable {
         /// `ETag`, `Last-Modified`, `Accept-Ranges`: sent with 200, 206 and 304.
         let validatorHeaders: [(name: String, value: String)]
         let contentType: String
+        /// `validatorHeaders` and `Content-Type`: a whole file's 200, made once, so that such a
+        /// response allocates no header list of its own.
+        let fullHeaders: [(name: String, value: String)]
 
         init(file: Opened, content: [UInt8]?, name: String) {
             self.file = file
@@ -113,6 +116,7 @@ public final class FileServer: @unchecked Sendable {
             validators = Validators(size: file.size, modifiedSeconds: file.seconds, modifiedNanoseconds: file.nanoseconds)
             validatorHeaders = [("ETag", validators.entityTag), ("Last-Modified", HTTPDate.format(file.seconds)), ("Accept-Ranges", "bytes")]
             contentType = ContentType.forFile(named: name)
+            fullHeaders = validatorHeaders + [("Content-Type", contentType)]
         }
     }
 
@@ -150,12 +154,11 @@ public final class FileServer: @unchecked Sendable {
     static func response(for representation: Representation, head: RequestHead) -> Response {
         let file = representation.file
         let validators = representation.validators
-        var headers = representation.validatorHeaders
         if validators.notModified(ifNoneMatch: head.headers.first(name: "If-None-Match"),
                                   ifModifiedSince: head.headers.first(name: "If-Modified-Since")) {
-            return Response(status: .notModified, headers: headers)
+            return Response(status: .notModified, headers: representation.validatorHeaders)
         }
-        headers.append(("Content-Type", representation.contentType))
+        var headers = representation.fullHeaders
         var range = ByteRange.whole
         if validators.rangeApplies(ifRange: head.headers.first(name: "If-Range")) {
             range = ByteRange(header: head.headers.first(name: "Range"), size: file.size)

@@ -41,4 +41,22 @@ final class ResponseHeadTests: XCTestCase {
         XCTAssertFalse(Status.continue.allowsBody)
         XCTAssertTrue(Status.ok.allowsBody)
     }
+
+    /// The head is written into room reserved for it up front: long and non-ASCII values, many
+    /// headers, the longest decimals and every option still come out whole, appended after what
+    /// the buffer held, and the buffer goes on growing as before.
+    func testLargeHeadsAreWrittenWholeAfterWhatTheBufferHeld() {
+        let buffer = ByteBuffer()
+        let before = Array("earlier bytes".utf8)
+        before.withUnsafeBytes { buffer.append($0) }
+        let long = String(repeating: "v", count: 5_000)
+        let headers = [("X-Long", long), ("X-Größe", "naïve ✓")] + (0..<50).map { ("X-\($0)", "\($0)") }
+        ResponseHead.encode(Status(599, "Ein sehr langer Grund – mit Ümlauten"), headers: headers, framing: .contentLength(Int.max),
+                            date: "Sun, 06 Nov 1994 08:49:37 GMT", close: true, into: buffer)
+        let expected = "earlier bytes" + "HTTP/1.1 599 Ein sehr langer Grund – mit Ümlauten\r\nServer: supervisor\r\n"
+            + "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n" + headers.map { "\($0.0): \($0.1)\r\n" }.joined()
+            + "Content-Length: \(Int.max)\r\nConnection: close\r\n\r\n"
+        XCTAssertEqual(String(decoding: buffer.bytes, as: UTF8.self), expected)
+        XCTAssertEqual(buffer.count, expected.utf8.count)
+    }
 }

@@ -101,5 +101,10 @@ final class HeaderSyntaxTests: XCTestCase {
             XCTAssertFalse(byte.isHostChar, "byte \(byte)")
         }
         for byte in hostChars { XCTAssertTrue(byte.isHostChar, "byte \(byte)") }
+        // Every byte, against the set written out (RFC 3986 reg-name, IP-literal brackets, port colon).
+        let allHostChars = Set(Array("!$%&'()*+,-.:;=[]_~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8))
+        for byte in UInt8.min...UInt8.max {
+            XCTAssertEqual(byte.isHostChar, allHostChars.contains(byte), "byte \(byte)")
+        }
     }
 }

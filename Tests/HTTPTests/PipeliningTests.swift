@@ -94,3 +94,30 @@ final class PipeliningTests: XCTestCase {
         XCTAssertEqual(Array(outcomes.dropFirst()), [.end, .error(.missingHost)])
     }
 }
+
+/// A head shares the parser's buffers until the next head begins (no copy per request): a head
+/// kept while later ones are parsed keeps its own fields, and one let go is not disturbed either.
+final class SharedHeadStorageTests: XCTestCase {
+    func testAKeptHeadKeepsItsFieldsWhileLaterHeadsAreParsed() {
+        var parser = RequestParser()
+        var kept: [RequestHead] = []
+        for index in 1...4 {
+            let request = Array("GET /\(index) HTTP/1.1\r\nHost: h\(index)\r\nX-Index: \(String(repeating: "v", count: index))\r\n\r\n".utf8)
+            request.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let output = parser.parse(UnsafeRawBufferPointer(rebasing: raw[offset...]))
+                    offset += output.consumed
+                    if case .head(let head) = output.event, index % 2 == 1 { kept.append(head) }
+                }
+            }
+            guard case .end = parser.parse(UnsafeRawBufferPointer(start: nil, count: 0)).event else {
+                return XCTFail("request \(index) has no body: its end follows its head")
+            }
+        }
+        XCTAssertEqual(kept.map(\.target), ["/1", "/3"])
+        XCTAssertEqual(kept.map(\.host), ["h1", "h3"])
+        XCTAssertEqual(kept.map { $0.headers.first(name: "X-Index") }, ["v", "vvv"])
+        XCTAssertEqual(kept.map(\.headers.count), [2, 2])
+    }
+}
