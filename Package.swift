@@ -12,7 +12,8 @@ import PackageDescription
 //   EventLoop      the worker's reactor and executor         (Posix, CLinux)
 //   HTTP           the HTTP/1.1 parser                       (nothing)
 //   Echo           the line-echo service                     (EventLoop)
-//   HTTPServer     HTTP connections, router, responses       (HTTP, EventLoop, Logging)
+//   WebSocket      RFC 6455 frames, SHA-1, base64            (nothing)
+//   HTTPServer     HTTP connections, router, responses       (HTTP, EventLoop, Logging, WebSocket)
 //   WebApp         the built-in web app                      (HTTPServer)
 //   WorkerRuntime  a worker from fork to exit                (EventLoop, Channel, Settings, Logging)
 //   SupervisorKit  command line, built-in apps, embedding    (all of the above)
@@ -42,7 +43,8 @@ let package = Package(
         .target(name: "EventLoop", dependencies: ["Posix", "CLinux"]),
         .target(name: "Echo", dependencies: ["EventLoop", "Posix"]),
         .target(name: "HTTP", dependencies: []),
-        .target(name: "HTTPServer", dependencies: ["HTTP", "EventLoop", "Posix", "Logging"]),
+        .target(name: "WebSocket", dependencies: []),
+        .target(name: "HTTPServer", dependencies: ["HTTP", "EventLoop", "Posix", "Logging", "WebSocket"]),
         .target(name: "WebApp", dependencies: ["HTTPServer", "HTTP", "EventLoop", "Posix"]),
         .target(name: "WorkerRuntime", dependencies: ["EventLoop", "Posix", "Channel", "Settings", "Logging"]),
         .target(
@@ -59,7 +61,8 @@ let package = Package(
         .testTarget(name: "WebAppTests", dependencies: ["WebApp", "HTTPServer"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "Posix"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
-        .testTarget(name: "LoopTests", dependencies: ["EventLoop", "HTTPServer", "HTTP", "WebApp", "Posix", "CLinux", "TestSupport"]),
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "TestSupport"]),
+        .testTarget(name: "LoopTests", dependencies: ["EventLoop", "HTTPServer", "HTTP", "WebApp", "WebSocket", "Posix", "CLinux", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Posix", "supervisor-cli", "supervisor-fixture", "TestSupport"]),

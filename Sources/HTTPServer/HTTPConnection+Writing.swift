@@ -9,7 +9,7 @@ extension HTTPConnection {
         var bytes = 0
         if request.method != .head && response.status.allowsBody {
             switch response.body {
-            case .empty, .stream: bytes = 0
+            case .empty, .stream, .webSocket: bytes = 0
             case let .bytes(body): bytes = body.count
             case let .file(_, _, length): bytes = length
             }
@@ -87,6 +87,8 @@ extension HTTPConnection {
             } catch {
                 return false
             }
+        case let .webSocket(handoff):
+            return await handOff(to: handoff, response)
         }
     }
 }

@@ -1,0 +1,20 @@
+import EventLoop
+import WebSocket
+
+/// The hand-off to a WebSocket: after the 101 the connection parses no more HTTP, and the session
+/// owns the socket until it ends. Normal requests never come here: the one cost to them is a case
+/// of the response body's `switch`.
+extension HTTPConnection {
+    /// Writes the 101, then runs the session on this task. Returns false, so the connection is
+    /// closed after it, never kept alive for another request. What the client sent after its
+    /// head (frames, already) goes to the session.
+    func handOff(to handoff: WebSocketHandoff, _ response: Response) async -> Bool {
+        output.removeAll()
+        ResponseHead.encode(response.status, headers: response.headers, framing: .none, date: service.dates.value(), close: false, into: output)
+        guard await connection.write(output.bytes, timeout: settings.writeTimeout) else { return false }
+        let unread = input.isEmpty ? [] : Array(UnsafeRawBufferPointer(rebasing: input[start..<end]))
+        let session = WebSocketSession(request: handoff.request, connection: connection, settings: handoff.settings, unread: unread)
+        await session.run(handoff.handler)
+        return false
+    }
+}
