@@ -53,18 +53,7 @@ extension HTTPConnection {
             // Larger bodies: head and body in one writev straight from the array, no copy; only what
             // the kernel did not take is copied, to be written once the client reads.
             let head = output.bytes
-            let rest = ByteBuffer()
-            let ok = bytes.withUnsafeBytes { body -> Bool in
-                guard let written = connection.writeNow(head, body) else { return false }
-                if written < head.count {
-                    rest.append(UnsafeRawBufferPointer(rebasing: head[written...]))
-                    rest.append(body)
-                } else if written - head.count < body.count {
-                    rest.append(UnsafeRawBufferPointer(rebasing: body[(written - head.count)...]))
-                }
-                return true
-            }
-            guard ok else { return false }
+            guard let rest = bytes.withUnsafeBytes({ connection.writeNowKeepingRest(head, $0) }) else { return false }
             return rest.isEmpty ? true : await connection.write(rest.bytes, timeout: settings.writeTimeout)
         case let .file(file, offset, length):
             ResponseHead.encode(response.status, headers: response.headers, framing: .contentLength(length),
@@ -127,5 +116,22 @@ final class ChunkWriter: BodyWriter {
         framing.removeAll()
         ResponseHead.append("0\r\n\r\n", to: framing)
         return await connection.write(framing.bytes, timeout: timeout)
+    }
+}
+
+extension Connection {
+    /// One `writev` of `head` then `body` now; what the kernel did not take, copied, to be written
+    /// once the client reads (nil: the connection failed). For memory that can only be lent
+    /// synchronously (`Array.withUnsafeBytes`): no copy of what goes out at once.
+    func writeNowKeepingRest(_ head: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer) -> ByteBuffer? {
+        guard let written = writeNow(head, body) else { return nil }
+        let rest = ByteBuffer()
+        if written < head.count {
+            rest.append(UnsafeRawBufferPointer(rebasing: head[written...]))
+            rest.append(body)
+        } else if written - head.count < body.count {
+            rest.append(UnsafeRawBufferPointer(rebasing: body[(written - head.count)...]))
+        }
+        return rest
     }
 }

@@ -167,20 +167,8 @@ public final class WebSocketSession {
         }
         let header = FrameEncoder.header(opcode, length: payload.count)
         // Header and payload in one writev from the arrays; only what the kernel left is copied.
-        let rest = ByteBuffer()
-        let taken = header.withUnsafeBytes { head in
-            payload.withUnsafeBytes { body -> Bool in
-                guard let written = connection.writeNow(head, body) else { return false }
-                if written < head.count {
-                    rest.append(UnsafeRawBufferPointer(rebasing: head[written...]))
-                    rest.append(body)
-                } else if written - head.count < body.count {
-                    rest.append(UnsafeRawBufferPointer(rebasing: body[(written - head.count)...]))
-                }
-                return true
-            }
-        }
-        guard taken else { return false }
+        let rest = header.withUnsafeBytes { head in payload.withUnsafeBytes { connection.writeNowKeepingRest(head, $0) } }
+        guard let rest else { return false }
         return rest.isEmpty ? true : await connection.write(rest.bytes, timeout: settings.sendTimeout)
     }
 

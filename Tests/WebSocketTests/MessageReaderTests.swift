@@ -9,11 +9,20 @@ final class MessageReaderTests: XCTestCase {
 
     /// Every event `bytes` yields, fed in pieces of at most `step` bytes.
     private func events(_ bytes: [UInt8], step: Int = .max, limit: Int = 1 << 20) -> [MessageReader.Event] {
-        var reader = MessageReader(maxMessageSize: limit)
-        var out: [MessageReader.Event] = []
+        var pieces: [[UInt8]] = []
         var index = 0
         while index < bytes.count {
-            let piece = Array(bytes[index..<min(bytes.count, index + step)])
+            pieces.append(Array(bytes[index..<min(bytes.count, index + step)]))
+            index = min(bytes.count, index + step)
+        }
+        return events(pieces, limit: limit)
+    }
+
+    /// Every event the pieces yield, fed one after the other (up to the first failure).
+    private func events(_ pieces: [[UInt8]], limit: Int = 1 << 20) -> [MessageReader.Event] {
+        var reader = MessageReader(maxMessageSize: limit)
+        var out: [MessageReader.Event] = []
+        for piece in pieces {
             var offset = 0
             while true {
                 let (consumed, event) = piece.withUnsafeBytes { reader.read(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
@@ -23,7 +32,6 @@ final class MessageReaderTests: XCTestCase {
                 if case .failure = event { return out }
             }
             XCTAssertEqual(offset, piece.count, "a needMore consumes everything given")
-            index += piece.count
         }
         return out
     }
@@ -65,18 +73,7 @@ final class MessageReaderTests: XCTestCase {
         XCTAssertEqual(events(conversation), expected)
         XCTAssertEqual(events(conversation, step: 1), expected)
         for cut in 1..<conversation.count {
-            var reader = MessageReader(maxMessageSize: 1 << 20)
-            var got: [MessageReader.Event] = []
-            for part in [Array(conversation[..<cut]), Array(conversation[cut...])] {
-                var offset = 0
-                while true {
-                    let (consumed, event) = part.withUnsafeBytes { reader.read(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
-                    offset += consumed
-                    if case .needMore = event { break }
-                    got.append(event)
-                }
-            }
-            XCTAssertEqual(got, expected, "cut at \(cut)")
+            XCTAssertEqual(events([Array(conversation[..<cut]), Array(conversation[cut...])]), expected, "cut at \(cut)")
         }
     }
 
