@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "WorkerRuntime", dependencies: ["EventLoop", "Posix", "Channel", "Settings", "Logging"]),
         .target(
             name: "SupervisorKit",
-            dependencies: ["Supervisor", "WorkerRuntime", "Echo", "HTTPServer", "WebApp", "Settings", "Posix", "EventLoop", "Logging", "Channel"]),
+            dependencies: ["Supervisor", "WorkerRuntime", "Echo", "HTTPServer", "WebApp", "Settings", "Posix", "EventLoop", "Logging", "Channel", "WebSocket"]),
         .executableTarget(name: "supervisor-cli", dependencies: ["SupervisorKit"]),
         .executableTarget(
             name: "supervisor-fixture", dependencies: ["SupervisorKit", "EventLoop", "Echo", "Posix", "HTTPServer"], path: "Tests/Fixture"),

@@ -12,3 +12,5 @@
 @_exported import EventLoop
 @_exported import HTTPServer
 @_exported import Settings
+// WebSocket: a WebSocket route's handler sends and receives its `WebSocketMessage`s and `CloseCode`s.
+@_exported import WebSocket
