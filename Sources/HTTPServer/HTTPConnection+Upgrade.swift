@@ -8,6 +8,7 @@ extension HTTPConnection {
     /// Writes the 101, then runs the session on this task. Returns false: the connection is
     /// closed after it, never kept alive for another request. What the client sent after its
     /// head (frames, already) goes to the session.
+    @inline(never)  // kept out of `write`, so its frame does not grow the common path's
     func handOff(to handoff: WebSocketHandoff, _ response: Response) async -> Bool {
         output.removeAll()
         ResponseHead.encode(response.status, headers: response.headers, framing: .none, date: service.dates.value(), close: false, into: output)

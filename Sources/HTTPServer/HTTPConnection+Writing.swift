@@ -53,8 +53,11 @@ extension HTTPConnection {
             // Larger bodies: head and body in one writev straight from the array, no copy; only what
             // the kernel did not take is copied, to be written once the client reads.
             let head = output.bytes
-            guard let rest = bytes.withUnsafeBytes({ connection.writeNowKeepingRest(head, $0) }) else { return false }
-            return rest.isEmpty ? true : await connection.write(rest.bytes, timeout: settings.writeTimeout)
+            switch bytes.withUnsafeBytes({ connection.writeNowKeepingRest(head, $0) }) {
+            case .failed: return false
+            case .complete: return true
+            case let .partial(rest): return await connection.write(rest.bytes, timeout: settings.writeTimeout)
+            }
         case let .file(file, offset, length):
             ResponseHead.encode(response.status, headers: response.headers, framing: .contentLength(length),
                                 date: date, close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
@@ -119,19 +122,28 @@ final class ChunkWriter: BodyWriter {
     }
 }
 
+/// What one write now did: all of it, part of it (the rest kept), or failed.
+enum ImmediateWrite {
+    case complete
+    /// The rest, copied: the caller's memory was only lent.
+    case partial(ByteBuffer)
+    case failed
+}
+
 extension Connection {
-    /// One `writev` of `head` then `body` now; what the kernel did not take, copied, to be written
-    /// once the client reads (nil: the connection failed). For memory that can only be lent
-    /// synchronously (`Array.withUnsafeBytes`): no copy of what goes out at once.
-    func writeNowKeepingRest(_ head: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer) -> ByteBuffer? {
-        guard let written = writeNow(head, body) else { return nil }
+    /// One `writev` of `head` then `body` now; what the kernel did not take is copied, to be
+    /// written once the client reads. For memory that can only be lent synchronously
+    /// (`Array.withUnsafeBytes`): no copy, and no allocation, when all of it goes out at once.
+    func writeNowKeepingRest(_ head: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer) -> ImmediateWrite {
+        guard let written = writeNow(head, body) else { return .failed }
+        if written >= head.count + body.count { return .complete }
         let rest = ByteBuffer()
         if written < head.count {
             rest.append(UnsafeRawBufferPointer(rebasing: head[written...]))
             rest.append(body)
-        } else if written - head.count < body.count {
+        } else {
             rest.append(UnsafeRawBufferPointer(rebasing: body[(written - head.count)...]))
         }
-        return rest
+        return .partial(rest)
     }
 }

@@ -167,9 +167,11 @@ public final class WebSocketSession {
         }
         let header = FrameEncoder.header(opcode, length: payload.count)
         // Header and payload in one writev from the arrays; only what the kernel left is copied.
-        let rest = header.withUnsafeBytes { head in payload.withUnsafeBytes { connection.writeNowKeepingRest(head, $0) } }
-        guard let rest else { return false }
-        return rest.isEmpty ? true : await connection.write(rest.bytes, timeout: settings.sendTimeout)
+        switch header.withUnsafeBytes({ head in payload.withUnsafeBytes { connection.writeNowKeepingRest(head, $0) } }) {
+        case .failed: return false
+        case .complete: return true
+        case let .partial(rest): return await connection.write(rest.bytes, timeout: settings.sendTimeout)
+        }
     }
 
     /// Runs the route's handler, then ends the session: 1000 if it returned, 1011 if it threw
