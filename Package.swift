@@ -12,7 +12,8 @@ import PackageDescription
 //   EventLoop      the worker's reactor and executor         (Posix, CLinux)
 //   HTTP           the HTTP/1.1 parser                       (nothing)
 //   Echo           the line-echo service                     (EventLoop)
-//   HTTPServer     HTTP connections, router, responses       (HTTP, EventLoop, Logging)
+//   WebSocket      RFC 6455 frames, SHA-1, base64            (nothing)
+//   HTTPServer     HTTP connections, router, responses       (HTTP, EventLoop, Logging, WebSocket)
 //   HTTPClient     the async HTTP/1.1 client and its pool     (HTTP, EventLoop, Posix)
 //   WebApp         the built-in web app                      (HTTPServer)
 //   WorkerRuntime  a worker from fork to exit                (EventLoop, Channel, Settings, Logging)
@@ -43,13 +44,14 @@ let package = Package(
         .target(name: "EventLoop", dependencies: ["Posix", "CLinux"]),
         .target(name: "Echo", dependencies: ["EventLoop", "Posix"]),
         .target(name: "HTTP", dependencies: []),
-        .target(name: "HTTPServer", dependencies: ["HTTP", "EventLoop", "Posix", "Logging"]),
+        .target(name: "WebSocket", dependencies: []),
+        .target(name: "HTTPServer", dependencies: ["HTTP", "EventLoop", "Posix", "Logging", "WebSocket"]),
         .target(name: "HTTPClient", dependencies: ["HTTP", "EventLoop", "Posix"]),
         .target(name: "WebApp", dependencies: ["HTTPServer", "HTTP", "EventLoop", "Posix"]),
         .target(name: "WorkerRuntime", dependencies: ["EventLoop", "Posix", "Channel", "Settings", "Logging"]),
         .target(
             name: "SupervisorKit",
-            dependencies: ["Supervisor", "WorkerRuntime", "Echo", "HTTPServer", "HTTPClient", "WebApp", "Settings", "Posix", "EventLoop", "Logging", "Channel"]),
+            dependencies: ["Supervisor", "WorkerRuntime", "Echo", "HTTPServer", "HTTPClient", "WebApp", "Settings", "Posix", "EventLoop", "Logging", "Channel", "WebSocket"]),
         .executableTarget(name: "supervisor-cli", dependencies: ["SupervisorKit"]),
         .executableTarget(
             name: "supervisor-fixture", dependencies: ["SupervisorKit", "EventLoop", "Echo", "Posix", "HTTPServer"], path: "Tests/Fixture"),
@@ -65,7 +67,8 @@ let package = Package(
         .testTarget(name: "WebAppTests", dependencies: ["WebApp", "HTTPServer"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "Posix"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
-        .testTarget(name: "LoopTests", dependencies: ["EventLoop", "HTTPServer", "HTTP", "HTTPClient", "WebApp", "Posix", "CLinux", "TestSupport", "Logging"]),
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "TestSupport"]),
+        .testTarget(name: "LoopTests", dependencies: ["EventLoop", "HTTPServer", "HTTP", "HTTPClient", "WebApp", "WebSocket", "Posix", "CLinux", "TestSupport", "Logging"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Posix", "supervisor-cli", "supervisor-fixture", "client-example", "TestSupport"]),

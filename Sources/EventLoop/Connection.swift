@@ -222,7 +222,9 @@ public final class Connection {
     /// Closes after an error reply without destroying it: sends FIN, then reads and discards what
     /// the client still sends (up to `timeout`) before closing. Closing with unread input makes the
     /// kernel send RST, and a client that gets RST may lose the reply it has not read yet.
+    /// Does nothing on a connection already closed (its descriptor may be another's by now).
     public func lingeringClose(timeout: Duration = .seconds(2)) async {
+        guard !isClosed else { return }
         // A peer that reset already makes this fail (ENOTCONN); the reads below then end at once.
         _ = try? Socket.shutdownWrite(handle.fd)
         let end = loop.now &+ UInt64(max(0, timeout.nanoseconds))

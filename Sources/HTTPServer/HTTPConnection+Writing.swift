@@ -9,7 +9,7 @@ extension HTTPConnection {
         var bytes = 0
         if request.method != .head && response.status.allowsBody {
             switch response.body {
-            case .empty, .stream: bytes = 0
+            case .empty, .stream, .webSocket: bytes = 0
             case let .bytes(body): bytes = body.count
             case let .file(_, _, length): bytes = length
             }
@@ -78,7 +78,7 @@ extension HTTPConnection {
         case let .file(file, offset, length):
             framing = .contentLength(length)
             if !isHead { filePart = FilePart(file: file, offset: offset, length: length) }
-        case .stream:
+        case .stream, .webSocket:
             return .notTried
         }
         ResponseHead.encode(response.status, headers: response.headers, framing: framing,
@@ -103,17 +103,10 @@ extension HTTPConnection {
 
     /// `head` then `body` in one `writev`; what the kernel did not take is copied.
     private func writeAtOnce(_ head: UnsafeRawBufferPointer, _ body: [UInt8]) -> WriteProgress {
-        body.withUnsafeBytes { body -> WriteProgress in
-            guard let written = connection.writeNow(head, body) else { return .finished(false) }
-            if written == head.count + body.count { return .finished(true) }
-            let rest = ByteBuffer()
-            if written < head.count {
-                rest.append(UnsafeRawBufferPointer(rebasing: head[written...]))
-                rest.append(body)
-            } else {
-                rest.append(UnsafeRawBufferPointer(rebasing: body[(written - head.count)...]))
-            }
-            return .copied(rest)
+        switch body.withUnsafeBytes({ connection.writeNowKeepingRest(head, $0) }) {
+        case .failed: .finished(false)
+        case .complete: .finished(true)
+        case let .partial(rest): .copied(rest)
         }
     }
 
@@ -133,6 +126,7 @@ extension HTTPConnection {
         case let .copied(rest):
             return await connection.write(rest.bytes, timeout: settings.writeTimeout)
         case .notTried:
+            if case let .webSocket(handoff) = response.body { return await handOff(to: handoff, response) }
             return await writeStream(response, for: head, keepAlive: keepAlive)
         }
     }
@@ -214,4 +208,28 @@ extension HTTPConnection {
         }
     }
 
+/// What one write now did: all of it, part of it (the rest kept), or failed.
+enum ImmediateWrite {
+    case complete
+    /// The rest, copied: the caller's memory was only lent.
+    case partial(ByteBuffer)
+    case failed
+}
+
+extension Connection {
+    /// One `writev` of `head` then `body` now; what the kernel did not take is copied, to be
+    /// written once the client reads. For memory that can only be lent synchronously
+    /// (`Array.withUnsafeBytes`): no copy, and no allocation, when all of it goes out at once.
+    func writeNowKeepingRest(_ head: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer) -> ImmediateWrite {
+        guard let written = writeNow(head, body) else { return .failed }
+        if written >= head.count + body.count { return .complete }
+        let rest = ByteBuffer()
+        if written < head.count {
+            rest.append(UnsafeRawBufferPointer(rebasing: head[written...]))
+            rest.append(body)
+        } else {
+            rest.append(UnsafeRawBufferPointer(rebasing: body[(written - head.count)...]))
+        }
+        return .partial(rest)
+    }
 }

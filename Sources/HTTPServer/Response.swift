@@ -12,6 +12,9 @@ public struct Response: Sendable {
         case file(OpenFile, offset: Int = 0, length: Int)
         /// Produced as it goes, of unknown length: sent chunked (HTTP/1.1) or until close (1.0).
         case stream(@Sendable @LoopActor (BodyWriter) async throws -> Void)
+        /// A `101 Switching Protocols` to a WebSocket: once it is written, the session owns the
+        /// socket (`Router.webSocket` makes it).
+        case webSocket(WebSocketHandoff)
     }
 
     public var status: Status

@@ -16,3 +16,5 @@
 // responses are made of (`HTTPMethod`, `ResponseHead`, `HTTPHeaders`).
 @_exported import HTTPClient
 @_exported import HTTP
+// WebSocket: a WebSocket route's handler sends and receives its `WebSocketMessage`s and `CloseCode`s.
+@_exported import WebSocket

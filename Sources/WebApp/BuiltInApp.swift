@@ -9,7 +9,7 @@ import HTTPServer
 /// this worker is draining or the server is out of rotation (`--shutdown-delay`, `supervisor
 /// drain`), so a load balancer stops sending it new work; `GET /livez` (liveness) answers `ok` for
 /// as long as the worker's loop runs, draining or not, so an orchestrator never kills a server
-/// for draining.
+/// for draining. `/ws/echo` is a WebSocket echo (each message sent back as it came).
 public enum BuiltInApp {
     /// Each handler is declared `throws`, though none throws: a closure that does not is converted
     /// to `RouteHandler` by an async thunk, an extra frame per request (measured: 130 instructions).
@@ -34,6 +34,10 @@ public enum BuiltInApp {
             return loop.isOutOfRotation ? .text("out of rotation\n", status: .serviceUnavailable) : .text("ok\n")
         }
         router.get("/livez") { _ throws in .text("ok\n") }
+        // A WebSocket echo: each message back as it came, text or binary.
+        router.webSocket("/ws/echo") { session in
+            for try await message in session.messages { try await session.send(message) }
+        }
         return router
     }
 }
