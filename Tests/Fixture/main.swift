@@ -53,7 +53,8 @@ let squares = App(name: "squares", defaultBind: .ipv4(host: "127.0.0.1", port: 9
 import SupervisorKit
 
 /// A small JSON API: `POST /notes` takes `{"text": "…", "tags": ["…"]}`, `GET /notes?tag=home`
-/// lists them. Each worker keeps its own notes in memory, trimmed by a task beside the server.
+/// lists them, `POST /notes/import?from=URL` copies another notes service's. Each worker keeps
+/// its own notes in memory, trimmed by a task beside the server.
 struct Note: Codable, Sendable {
     var text: String
     var tags: [String]?
@@ -85,7 +86,16 @@ let notes = App(name: "notes", defaultBind: .ipv4(host: "127.0.0.1", port: 9001)
             let tag = request.queryParameters["tag"]
             return try .json(notebook.notes.filter { note in tag.map { note.tags?.contains($0) ?? false } ?? true })
         }
-        // The outgoing call through the HTTP client goes here once it lands (issue 11 §2).
+        let client = HTTPClient()  // pooled keep-alive connections to other services, on this worker's loop
+        router.post("/notes/import") { request in  // copies the notes of another notes service
+            guard let from = request.queryParameters["from"] else { throw HTTPError(.badRequest, "say ?from=http://host:port") }
+            let answer = try await client.get(from + "/notes", upTo: 1 << 20)
+            guard answer.status == 200, let imported = try? answer.decode([Note].self) else {
+                throw HTTPError(.badGateway, "\(from)/notes answered \(answer.status), not a list of notes")
+            }
+            notebook.notes += imported
+            return try .json(imported, status: .created)
+        }
         BackgroundTasks.start("trim-notes") {
             while true {  // the newest 1,000 notes are kept; on a drain, Task.sleep throws and this ends
                 try await Task.sleep(for: .seconds(1))

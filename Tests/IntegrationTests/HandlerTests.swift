@@ -47,6 +47,18 @@ final class HandlerTests: XCTestCase {
         XCTAssertEqual(home.status, 200)
         XCTAssertEqual(home.text, #"[{"tags":["home"],"text":"buy milk"}]"#)
         XCTAssertEqual(try HTTPTestClient.get(port: port, "/notes").text, #"[{"tags":["home"],"text":"buy milk"},{"text":"call mum"}]"#)
+
+        // The outgoing call: the server imports its own notes through the HTTP client, so the
+        // handler awaits a request its own worker (or another) serves meanwhile.
+        let imported = try post(port, "/notes/import?from=http://127.0.0.1:\(port)", "")
+        XCTAssertEqual(imported.status, 201, imported.text)
+        XCTAssertEqual(imported.text, #"[{"tags":["home"],"text":"buy milk"},{"text":"call mum"}]"#)
+        XCTAssertEqual(try HTTPTestClient.get(port: port, "/notes?tag=home").text,
+                       #"[{"tags":["home"],"text":"buy milk"},{"tags":["home"],"text":"buy milk"}]"#)
+        let badUpstream = try post(port, "/notes/import?from=http://127.0.0.1:\(port)/nowhere", "")
+        XCTAssertEqual(badUpstream.status, 502, "a 404 upstream is a bad gateway, not our 500")
+        XCTAssertEqual(badUpstream.text, "http://127.0.0.1:\(port)/nowhere/notes answered 404, not a list of notes\n")
+        XCTAssertEqual(try post(port, "/notes/import", "").status, 400)
     }
 
     /// A handler that traps takes its worker down (the connection ends with no answer); the master
