@@ -132,7 +132,7 @@ extension HTTPConnection {
             case let .failure(failure):
                 // A client that sent part of a head and went silent gets 408; an idle one is just closed.
                 if failure == .timedOut && !parserIsIdle {
-                    _ = await write(.text("request timeout\n", status: .requestTimeout), for: nil, keepAlive: false)
+                    await answerWithoutRequest(.text("request timeout\n", status: .requestTimeout), keepAlive: false)
                     await connection.lingeringClose()
                 }
                 return .none

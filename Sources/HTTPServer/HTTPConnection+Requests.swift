@@ -24,10 +24,11 @@ extension HTTPConnection {
 
     /// Keeps `request` for the next request if nothing else holds it or its body (a handler may
     /// keep either past its response, and must then see them unchanged). Its head is let go, so
-    /// the parser's next head reuses the buffers that head shares.
+    /// the parser's next head reuses the buffers that head shares. One that is kept elsewhere is
+    /// detached from this connection, which goes on to other requests and may soon be gone.
     func keepForNext(_ request: consuming Request) {
         var request = request
-        guard isKnownUniquelyReferenced(&request), request.holdsBodyAlone else { return }
+        guard isKnownUniquelyReferenced(&request), request.holdsBodyAlone else { return request.detach() }
         request.clear()
         spareRequest = request
     }

@@ -25,8 +25,16 @@ extension HTTPConnection {
     /// Answers a parse error, then closes (lingering, so the client reads the answer).
     func answer(_ error: HTTPParseError) async {
         let status = Status(error.code, error.status.reasonPhrase)
-        _ = await write(.text("\(error.reason)\n", status: status), for: nil, keepAlive: !error.closesConnection)
+        await answerWithoutRequest(.text("\(error.reason)\n", status: status), keepAlive: !error.closesConnection)
         await connection.lingeringClose()
+    }
+
+    /// Writes an answer to bytes that never became a request (a malformed head, one that timed
+    /// out). The metrics count it as method `other`, taking no time (it was judged at once); it
+    /// is not a request served (`--max-requests`).
+    func answerWithoutRequest(_ response: Response, keepAlive: Bool) async {
+        _ = await write(response, for: nil, keepAlive: keepAlive)
+        ServiceStats.shared.traffic.answered(method: RequestClasses.methods.count - 1, status: response.status.code, microseconds: 0)
     }
 
     /// Writes `response` to the request `head` (nil: no request could be read). False when the

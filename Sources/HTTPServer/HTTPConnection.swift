@@ -345,6 +345,7 @@ final class HTTPConnection: ReadinessListener {
             case .end:
                 parserUntouched = true
                 body.isFinished = true
+                body.wasDropped = true
                 return true
             case let .body(bytes):
                 dropped += bytes.count
@@ -365,6 +366,7 @@ final class HTTPConnection: ReadinessListener {
     /// the connection must close: the body is larger than worth reading, or it failed.
     private func discardBody(_ body: RequestBody) async -> Bool {
         var dropped = 0
+        defer { body.wasDropped = true }
         do {
             while let piece = try await body.next() {
                 dropped += piece.count

@@ -69,7 +69,18 @@ public final class Request {
     func reuse(head: RequestHead, bodyIsEmpty: Bool, for connection: HTTPConnection) {
         storedBody.serve(connection)
         storedBody.isFinished = bodyIsEmpty
+        storedBody.wasDropped = false
         setHead(head)
+    }
+
+    /// Its response is done and something else keeps it (a task, a session, a list): what it
+    /// needs of its connection is worked out now, and its body no longer reads from it (the
+    /// connection serves the next request, or is gone). Not on the hot path: only for a request
+    /// kept past its response.
+    func detach() {
+        _ = clientAddress
+        _ = scheme
+        storedBody.detach()
     }
 
     /// Whether nothing but this request holds its body (a handler may keep the body alone).
@@ -119,6 +130,9 @@ public final class RequestBody {
     // no `inout` access spans a suspension point or a call that touches the same field. It is not
     // about threads.
     @exclusivity(unchecked) public internal(set) var isFinished: Bool
+    /// The server read and dropped what the handler left of it, after the response: a later
+    /// `next` (a kept request's) is an error, not an end that looks like the whole body.
+    @exclusivity(unchecked) var wasDropped = false
 
     init(source: HTTPConnection, empty: Bool) {
         self.source = source
@@ -133,10 +147,24 @@ public final class RequestBody {
         sourceIdentity = ObjectIdentifier(connection)
     }
 
+    /// What a request kept past its response remembers of its connection (`detach`); nil while
+    /// it is being served. Never read through `source` once set: the connection may be gone.
+    @exclusivity(unchecked) private(set) var detachedPeer: (host: String, proxied: String?)?
+
+    func detach() {
+        guard detachedPeer == nil else { return }
+        detachedPeer = (source.connection.peerHost, source.proxiedPeer)
+    }
+
     /// The next piece of the body, or nil at its end. The bytes are valid until the next call.
-    /// Throws when the client sends a malformed body, goes silent past the body timeout, or leaves.
+    /// Throws when the client sends a malformed body, goes silent past the body timeout, or leaves,
+    /// or when the request's response is done (a kept request's unread body is gone: `.closed`).
     public func next() async throws(HTTPServerError) -> UnsafeRawBufferPointer? {
-        guard !isFinished else { return nil }
+        guard !isFinished else {
+            if wasDropped { throw HTTPServerError(kind: .closed) }
+            return nil
+        }
+        guard detachedPeer == nil else { throw HTTPServerError(kind: .closed) }
         let piece = try await source.nextBodyPiece()
         if piece == nil { isFinished = true }
         return piece

@@ -15,17 +15,24 @@ public struct RequestContext {
     private var connection: HTTPConnection { request.body.source }
 
     /// The socket's peer as connected (`203.0.113.7`, `::1`, `unix`): behind a proxy, the proxy.
-    public var peer: String { connection.connection.peerHost }
+    public var peer: String { request.body.detachedPeer?.host ?? connection.connection.peerHost }
 
-    /// The socket's peer with its port (`getpeername(2)` on each use); nil once the socket is gone.
-    public var peerAddress: SocketAddress? { try? Socket.peerAddress(of: connection.connection.fd) }
+    /// The connection, or nil for a request kept past its response (it may be gone).
+    private var liveConnection: HTTPConnection? { request.body.detachedPeer == nil ? connection : nil }
+
+    /// The socket's peer with its port (`getpeername(2)` on each use); nil once the socket is gone,
+    /// and for a request kept past its response.
+    public var peerAddress: SocketAddress? { liveConnection.flatMap { try? Socket.peerAddress(of: $0.connection.fd) } }
 
     /// The address the client connected to, which tells the listeners apart (`getsockname(2)` on
     /// each use); nil once the socket is gone.
-    public var localAddress: SocketAddress? { try? Socket.localAddress(of: connection.connection.fd) }
+    public var localAddress: SocketAddress? { liveConnection.flatMap { try? Socket.localAddress(of: $0.connection.fd) } }
 
     /// The client a PROXY protocol header named (`--proxy-protocol`); nil without one.
-    public var proxiedClient: String? { connection.proxiedPeer }
+    public var proxiedClient: String? {
+        if let detached = request.body.detachedPeer { return detached.proxied }
+        return connection.proxiedPeer
+    }
 
     /// The client as believed: the PROXY header's source, else the peer, followed back through
     /// `X-Forwarded-For` for as long as the hops are trusted (`--forwarded-allow-ips`).

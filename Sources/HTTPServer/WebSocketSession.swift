@@ -27,6 +27,9 @@ public final class WebSocketSession {
     /// Nothing more will be read: the client's close came, the protocol broke or the socket ended.
     private var readDone = false
     private var pingSent = false
+    /// A task is reading the client (`readMore`, or `close` waiting for the client's close): the
+    /// connection has one read waiter, so a second task must not read too.
+    private var reading = false
     private var writing = false
     private var writeWaiters: [UnsafeContinuation<Void, Never>] = []
     /// The code the session closed with, once it did (ours, or the client's if it closed first).
@@ -91,13 +94,22 @@ public final class WebSocketSession {
             start = 0
             end = count
         }
-        // An idle read: a drain wakes it (then 1001), and a timeout means the client was quiet.
-        switch await connection.read(into: UnsafeMutableRawBufferPointer(rebasing: input[end...]), timeout: settings.pingInterval, idle: true) {
+        // An idle read: a drain wakes it (then 1001), and a timeout means the client was quiet. Once
+        // our close went out (from another task: `close`), the wait is for the client's close.
+        reading = true
+        let result = await connection.read(into: UnsafeMutableRawBufferPointer(rebasing: input[end...]),
+                                           timeout: closeSent ? settings.closeTimeout : settings.pingInterval, idle: true)
+        reading = false
+        switch result {
         case let .bytes(count):
             end += count
             pingSent = false
             return true
         case .timedOut:
+            if closeSent {
+                readDone = true  // the client never answered our close
+                return false
+            }
             if pingSent {
                 await close(.goingAway, reason: "no answer to ping")
                 return false
@@ -125,9 +137,13 @@ public final class WebSocketSession {
     }
 
     /// Starts the close handshake with `code` and waits (up to `closeTimeout`) for the client's
-    /// close frame; what else it sends meanwhile is dropped. Idempotent.
+    /// close frame; what else it sends meanwhile is dropped. Idempotent. Called while another task
+    /// reads the session (the handler in `for try await … in messages`, closed from a background
+    /// task), it sends the close frame and returns: that task reads on to the client's close, and
+    /// its loop then ends.
     public func close(_ code: CloseCode = .normal, reason: String = "") async {
         if !closeSent { await sendClose(code, reason: reason) }
+        guard !reading else { return }
         let loop = EventLoop.current
         let deadline = loop.now &+ UInt64(max(0, settings.closeTimeout.nanoseconds))
         while !readDone {
@@ -138,9 +154,11 @@ public final class WebSocketSession {
                 if start == end { start = 0; end = 0 }
                 let now = loop.now
                 let left = Duration.nanoseconds(Int64(deadline > now ? deadline - now : 0))
-                guard left > .zero, end < input.count,
-                      case let .bytes(count) = await connection.read(into: UnsafeMutableRawBufferPointer(rebasing: input[end...]), timeout: left)
-                else { readDone = true; break }
+                guard left > .zero, end < input.count, !reading else { readDone = true; break }
+                reading = true
+                let result = await connection.read(into: UnsafeMutableRawBufferPointer(rebasing: input[end...]), timeout: left)
+                reading = false
+                guard case let .bytes(count) = result else { readDone = true; break }
                 end += count
             case .close, .failure:
                 readDone = true

@@ -27,6 +27,10 @@ final class RequestReuseTests: HTTPServingTestCase {
             .text("\(request.parameters["name"] ?? "-") \(request.head.headers.first(name: "X-Tag") ?? "-")")
         }
         router.post("/echo") { request in await TestRoutes.echo(request) }
+        router.post("/keep/{name}") { request in  // keeps it without reading its body
+            kept.requests.append(request)
+            return .text("kept \(request.parameters["name"] ?? "-")")
+        }
         return HTTPHarness(testLoop, routes: router, settings: HTTPSettings())
     }
 
@@ -97,5 +101,36 @@ final class RequestReuseTests: HTTPServingTestCase {
         XCTAssertEqual(try second.client.exchange("GET /tag/b HTTP/1.1\r\nHost: x\r\nX-Tag: two\r\n\r\n").text, "b two")
         try http.finish(first)
         try http.finish(second)
+    }
+
+    /// A request kept past its response, used after its connection is gone (a background task, a
+    /// list): what it knew of the connection is still there, the socket's addresses are nil, and
+    /// its unread body is an error, never a read through the freed connection (that trapped).
+    func testARequestKeptPastItsConnectionIsDetachedFromIt() throws {
+        let kept = LoopActor.assumeIsolated { Kept() }
+        let http = keepingHarness(kept)
+        let served = try http.connect()
+        try served.client.peer.send("POST /keep/late HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.9\r\n"
+                                    + "X-Forwarded-Proto: https\r\nContent-Length: 5\r\n\r\nhello")
+        XCTAssertEqual(try served.client.next().text, "kept late")
+        try http.finish(served)  // the connection is closed and let go
+        let request = try XCTUnwrap(LoopActor.assumeIsolated { kept.requests.first })
+        LoopActor.assumeIsolated {
+            XCTAssertEqual(request.clientAddress, "203.0.113.9", "a unix-socket peer is trusted")
+            XCTAssertEqual(request.scheme, "https")
+            XCTAssertEqual(request.context.peer, "unix")
+            XCTAssertNil(request.context.peerAddress)
+            XCTAssertNil(request.context.localAddress)
+            XCTAssertEqual(request.path, "/keep/late")
+        }
+        let read = testLoop.spawn { () -> String in
+            do {
+                _ = try await request.body.next()
+                return "read"
+            } catch {
+                return "\(error)"
+            }
+        }
+        XCTAssertEqual(try testLoop.result(of: read, "the kept body's read"), "the client closed the connection")
     }
 }

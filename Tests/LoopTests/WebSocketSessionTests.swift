@@ -12,14 +12,15 @@ final class WebSocketSessionTests: HTTPServingTestCase {
     let upgrade = "GET /ws/echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 
-    private func webSocketHarness(_ configure: (inout WebSocketSettings) -> Void = { _ in }) -> HTTPHarness {
+    private func webSocketHarness(_ configure: (inout WebSocketSettings) -> Void = { _ in },
+                                  handler: @escaping WebSocketHandler = { session in
+                                      for try await message in session.messages { try await session.send(message) }
+                                  }) -> HTTPHarness {
         var settings = WebSocketSettings()
         settings.maxMessageSize = 1000
         configure(&settings)
         var routes = TestRoutes.make(gate: gate)
-        routes.webSocket("/ws/echo", settings: settings) { session in
-            for try await message in session.messages { try await session.send(message) }
-        }
+        routes.webSocket("/ws/echo", settings: settings, handler)
         return HTTPHarness(testLoop, routes: routes)
     }
 
@@ -159,6 +160,25 @@ final class WebSocketSessionTests: HTTPServingTestCase {
         try http.finish(served)
     }
 
+    /// A session closed by another task while its handler waits in `messages` (a kick from a
+    /// background task): the close goes out, the handler's read takes the client's answer, and the
+    /// handler's loop ends. (Two tasks reading at once left the handler waiting forever.)
+    func testCloseFromAnotherTaskEndsTheHandlersLoop() throws {
+        let handlerEnded = Flag()
+        let http = webSocketHarness(handler: { session in
+            for try await message in session.messages where message == .text("kick me") {
+                Task { await session.close(.normal, reason: "kicked") }  // runs while the loop waits for more
+            }
+            handlerEnded.isSet = true
+        })
+        let (served, client) = try open(http)
+        try served.client.peer.send(frame(.text, Array("kick me".utf8)))
+        XCTAssertEqual(try client.next(), .close(.normal, reason: "kicked"))
+        try served.client.peer.send(frame(.close, FrameEncoder.closePayload(.normal, reason: "")))
+        try testLoop.run(until: "the handler's loop to end and the connection to close") { handlerEnded.isSet && served.client.peer.isFinished }
+        try http.finish(served)
+    }
+
     func testBadUpgradesGetAnHTTPAnswer() throws {
         let http = webSocketHarness()
         let cases: [(String, Int)] = [
@@ -175,4 +195,9 @@ final class WebSocketSessionTests: HTTPServingTestCase {
             try http.finish(served)
         }
     }
+}
+
+/// Set by a handler on the loop, read by the test between the loop's turns (one thread).
+final class Flag: @unchecked Sendable {
+    var isSet = false
 }
