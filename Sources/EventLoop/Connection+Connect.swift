@@ -13,6 +13,7 @@ extension Connection {
             fd.close()
             throw error.on(address.description)
         }
+        connection.countsResponseBytes = false  // our requests, not responses to our clients
         if connected { return connection }
         let failure: SystemError?
         switch await connection.waitWritable(timeout: timeout) {

@@ -30,6 +30,9 @@ public final class Connection {
     /// to say why the connection ended; nil while none failed. A peer's FIN is not a failure.
     public private(set) var failure: SystemError?
     private var cachedPeer: String?
+    /// Whether what it writes counts as bytes sent to clients (`response_bytes_total`): true for
+    /// accepted connections, false for the HTTP client's own (`connect`).
+    @exclusivity(unchecked) var countsResponseBytes = true
 
     /// The peer's address (`203.0.113.7`, `::1`, `unix`), looked up on first use only.
     public var peerHost: String {
@@ -145,7 +148,7 @@ public final class Connection {
     private func taken(_ result: IOResult, by call: String) -> Int? {
         switch result {
         case let .processed(count):
-            ServiceStats.shared.traffic.wrote(count)
+            if countsResponseBytes { ServiceStats.shared.traffic.wrote(count) }
             return count
         case .wouldBlock, .endOfStream: return 0
         case let .failed(error):
@@ -166,7 +169,7 @@ public final class Connection {
             let result = pending.withUnsafeBytes { handle.fd.writeSome(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
             switch result {
             case let .processed(count) where count > 0:
-                ServiceStats.shared.traffic.wrote(count)
+                if countsResponseBytes { ServiceStats.shared.traffic.wrote(count) }
                 offset += count
             case .wouldBlock:
                 guard await waitWritable(timeout: timeout) == .ready else { return false }
@@ -205,7 +208,7 @@ public final class Connection {
         while remaining > 0 {
             switch handle.fd.sendFileSome(from: file, offset: &position, count: min(remaining, 1 << 30)) {
             case let .processed(sent):
-                ServiceStats.shared.traffic.wrote(sent)
+                if countsResponseBytes { ServiceStats.shared.traffic.wrote(sent) }
                 remaining -= sent
             case .endOfStream:
                 return nil

@@ -3,13 +3,26 @@ import Posix
 
 /// Keep-alive connections per origin, at most `limit` open per origin; a request beyond the cap
 /// waits its turn (first come, first served). An idle connection is closed after `idleTimeout`,
-/// by one timer for the whole pool, so a busy client adds no timer per request.
+/// by one timer for the whole pool, so a busy client adds no timer per request. A request that
+/// waits for a slot waits no longer than its total timeout, when it has one.
 @LoopActor
 final class ConnectionPool {
     private struct Slots {
         var idle: [ClientConnection] = []
         var open = 0
-        var waiters: [UnsafeContinuation<Void, Never>] = []
+        var waiters: [Waiter] = []
+    }
+
+    /// A request waiting for a slot: resumed with true when one frees, false when its time ran out.
+    private final class Waiter {
+        var continuation: UnsafeContinuation<Bool, Never>?
+        var deadline: LoopTimer?
+
+        func resume(_ woken: Bool) {
+            deadline?.cancel()
+            deadline = nil
+            continuation.take()?.resume(returning: woken)
+        }
     }
 
     private let limit: Int
@@ -25,8 +38,8 @@ final class ConnectionPool {
 
     /// An idle connection to `origin` ready for a request, or nil when the caller may open a new
     /// one (its slot is taken: give it back with `closed` if the connect fails). Waits while the
-    /// origin is at its cap.
-    func acquire(_ origin: Origin) async -> ClientConnection? {
+    /// origin is at its cap, at most what `timer` leaves of the total timeout.
+    func acquire(_ origin: Origin, timer: ExchangeTimer) async throws(HTTPClientError) -> ClientConnection? {
         while true {
             var slots = origins[origin, default: Slots()]
             while let connection = slots.idle.popLast() {
@@ -44,7 +57,21 @@ final class ConnectionPool {
                 return nil
             }
             origins[origin] = slots
-            await withUnsafeContinuation { origins[origin, default: Slots()].waiters.append($0) }
+            let left = try timer.totalLeft()
+            let waiter = Waiter()
+            let woken = await withUnsafeContinuation { continuation in
+                waiter.continuation = continuation
+                origins[origin, default: Slots()].waiters.append(waiter)
+                if let left {
+                    waiter.deadline = EventLoop.current.schedule(after: left) { [weak self] in
+                        LoopActor.assumeIsolated {
+                            self?.origins[origin]?.waiters.removeAll { $0 === waiter }
+                            waiter.resume(false)
+                        }
+                    }
+                }
+            }
+            guard woken else { throw timer.timedOut(left ?? .zero, "waiting for a free connection to \(origin)") }
         }
     }
 
@@ -85,7 +112,7 @@ final class ConnectionPool {
         guard var slots = origins[origin], !slots.waiters.isEmpty else { return }
         let waiter = slots.waiters.removeFirst()
         origins[origin] = slots
-        waiter.resume()
+        waiter.resume(true)
     }
 
     private func expire() {

@@ -28,6 +28,12 @@ struct ExchangeTimer {
         return min(limit, .nanoseconds(Int64(totalDeadline - now)))
     }
 
+    /// What is left of the total timeout (nil without one); throws when nothing is.
+    func totalLeft() throws(HTTPClientError) -> Duration? {
+        guard total != nil else { return nil }
+        return try budget(.nanoseconds(Int64.max))
+    }
+
     /// The error for a wait of `limit` that timed out: the total's, if that is what ran out.
     func timedOut(_ limit: Duration, _ what: String) -> HTTPClientError {
         if let totalDeadline, let total, loop.now >= totalDeadline { return totalTimedOut(total) }

@@ -49,8 +49,11 @@ public final class HTTPClient {
         resolver = blockingPool ?? BlockingPool(threads: 1)
     }
 
-    /// Closes the idle connections (call when done, or let the process exit).
+    /// Closes the idle connections (call when done, or let the process exit). A client let go
+    /// closes them too: one made per request and dropped leaks no socket.
     public func shutdown() { pool.closeIdle() }
+
+    isolated deinit { pool.closeIdle() }
 
     /// `GET url`, the body collected up to `limit` bytes (more is an error, not a larger array).
     public func get(_ url: String, headers: [(name: String, value: String)] = [], upTo limit: Int) async throws -> CollectedResponse {
@@ -109,7 +112,7 @@ public final class HTTPClient {
     /// A pooled connection to `origin`, or a new one: resolved off the loop, each address tried
     /// in turn within the connect timeout.
     private func connection(to origin: Origin, timer: ExchangeTimer) async throws(HTTPClientError) -> ClientConnection {
-        if let idle = await pool.acquire(origin) { return idle }
+        if let idle = try await pool.acquire(origin, timer: timer) { return idle }
         do throws(HTTPClientError) {
             let addresses = try await addresses(of: origin, timer: timer)
             var failures: [String] = []

@@ -126,12 +126,19 @@ final class HTTPConnection: ReadinessListener {
                 }
             }
             awaitingContinue = false
+            // A WebSocket's 101 is counted as its session starts (a session may last for hours, and
+            // end in a SIGKILL); every other answer once it is written.
+            var countedAlready = false
+            if case .webSocket = response.body {
+                ServiceStats.shared.served(method: methodIndex, status: response.status.code, begun: begun)
+                countedAlready = true
+            }
             var written: Bool
             switch writeAtOnce(response, for: head, keepAlive: keepAlive) {
             case let .finished(ok): written = ok
             case let progress: written = await finishWriting(progress, response, for: head, keepAlive: keepAlive)
             }
-            ServiceStats.shared.served(method: methodIndex, status: response.status.code, begun: begun)
+            if !countedAlready { ServiceStats.shared.served(method: methodIndex, status: response.status.code, begun: begun) }
             if let log { record(request, response, started: Instant(nanoseconds: begun), in: log) }
             if written && discardAfterAnswer {
                 // The next request starts after this body: read and drop it, within reason.

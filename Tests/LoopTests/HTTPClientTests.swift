@@ -167,6 +167,55 @@ final class HTTPClientTests: XCTestCase {
         LoopActor.assumeIsolated { server.close() }
     }
 
+    /// A request waiting for a pooled slot (the cap is 1, held by an exchange whose caller is busy
+    /// with its response) gives up when its total timeout runs out, not when the slot frees.
+    func testWaitingForAFreeConnectionEndsAtTheTotalTimeout() throws {
+        let server = try server(Self.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+        let url = LoopActor.assumeIsolated { server.url }
+        var configuration = HTTPClient.Configuration()
+        configuration.maxConnectionsPerOrigin = 1
+        configuration.totalTimeout = .milliseconds(300)
+        let client = LoopActor.assumeIsolated { HTTPClient(configuration: configuration) }
+        let holderDone = Flag()
+        let holder = testLoop.spawn { () async -> String in
+            do {
+                return try await client.execute(HTTPClient.Request(.get, url)) { response in
+                    try? await Task.sleep(for: .seconds(3))  // holds the only connection, no wait on the server
+                    holderDone.isSet = true
+                    return String(decoding: try await response.collect(upTo: 100), as: UTF8.self)
+                }
+            } catch {
+                holderDone.isSet = true
+                return "\(error)"
+            }
+        }
+        let waiter = testLoop.spawn { () async -> String in
+            do { return try await client.get(url, upTo: 100).text } catch { return "\((error as? HTTPClientError).map { "\($0.code)" } ?? "\(error)") while the holder \(holderDone.isSet ? "was done" : "held it")" }
+        }
+        XCTAssertEqual(try testLoop.result(of: waiter, "the waiting request", timeout: .seconds(20)), "totalTimeout while the holder held it")
+        XCTAssertEqual(try testLoop.result(of: holder, "the holding request", timeout: .seconds(20)), "ok")
+        LoopActor.assumeIsolated { client.shutdown() }
+        LoopActor.assumeIsolated { server.close() }
+    }
+
+    /// A client let go without `shutdown()` closes its idle connections: one made per request and
+    /// dropped leaks no socket (the server sees each connection end).
+    func testAClientLetGoClosesItsIdleConnections() throws {
+        let server = try server(Self.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+        let url = LoopActor.assumeIsolated { server.url }
+        let done = testLoop.spawn { () async -> [String] in
+            var bodies: [String] = []
+            for _ in 0..<5 {
+                let client = HTTPClient()  // dropped at the end of each pass, never shut down
+                bodies.append((try? await client.get(url, upTo: 100).text) ?? "failed")
+            }
+            return bodies
+        }
+        XCTAssertEqual(try testLoop.result(of: done, "five clients, each dropped", timeout: .seconds(20)), Array(repeating: "ok", count: 5))
+        try testLoop.run(until: "the server to see all five connections closed") { LoopActor.assumeIsolated { server.finished == 5 } }
+        LoopActor.assumeIsolated { server.close() }
+    }
+
     func testABodyOverTheCollectLimitIsAnErrorWhateverItsFraming() throws {
         let declared = try server(Self.answering("HTTP/1.1 200 OK\r\nContent-Length: 2000000000\r\n\r\n"))
         let chunked = try server(Self.answering("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n" + String(repeating: "y", count: 64) + "\r\n0\r\n\r\n"))

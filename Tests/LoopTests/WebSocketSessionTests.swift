@@ -196,8 +196,3 @@ final class WebSocketSessionTests: HTTPServingTestCase {
         }
     }
 }
-
-/// Set by a handler on the loop, read by the test between the loop's turns (one thread).
-final class Flag: @unchecked Sendable {
-    var isSet = false
-}

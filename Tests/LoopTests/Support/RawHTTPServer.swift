@@ -62,6 +62,8 @@ final class RawHTTPServer {
     private let taskExecutor: any TaskExecutor
     private let script: @Sendable @LoopActor (Exchange) async -> Void
     private(set) var accepted = 0
+    /// Connections whose script returned (the client closed, or the script was done).
+    private(set) var finished = 0
 
     /// `script` runs once per accepted connection, with its own task; the connection closes when
     /// it returns.
@@ -89,9 +91,10 @@ final class RawHTTPServer {
             guard let connection = try? Connection(adopting: fd) else { fd.close(); continue }
             let exchange = Exchange(connection: connection, index: accepted)
             let script = script
-            let operation: @Sendable @LoopActor () async -> Void = {
+            let operation: @Sendable @LoopActor () async -> Void = { [weak self] in
                 await script(exchange)
                 exchange.connection.close()
+                self?.finished += 1
             }
             Task(executorPreference: taskExecutor, operation: operation)
         }
