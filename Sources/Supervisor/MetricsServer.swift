@@ -16,6 +16,9 @@ final class MetricsServer {
     private var clients: [FileDescriptor: Client] = [:]
     /// A unix socket this server created (removed at close if it is still the same file).
     private let unixInode: UInt64?
+    /// Accepting failed for want of descriptors or memory (`EMFILE`, `ENOMEM`, …): the listener
+    /// stays readable, so it is left out of the poll until then rather than waking every turn.
+    private var acceptPausedUntil: Instant?
 
     private struct Client {
         var received: [UInt8] = []
@@ -29,6 +32,8 @@ final class MetricsServer {
     static let maximumClients = 64
     /// Accepts per turn: a flood is taken in slices, so the rest of the turn is never starved.
     static let acceptsPerTurn = 256
+    /// How long accepting rests after it failed.
+    static let acceptPause = Duration.seconds(1)
 
     /// Binds `address`. During a binary upgrade (`takingOver`) the old master still holds it: a
     /// TCP address is joined (`SO_REUSEPORT`; the kernel splits scrapes between the two masters
@@ -51,7 +56,7 @@ final class MetricsServer {
 
     /// Watched for input: the listener and the clients still sending their request.
     var readDescriptors: [FileDescriptor] {
-        [listener] + clients.filter { $0.value.answer == nil }.keys.sorted { $0.rawValue < $1.rawValue }
+        (acceptPausedUntil == nil ? [listener] : []) + clients.filter { $0.value.answer == nil }.keys.sorted { $0.rawValue < $1.rawValue }
     }
 
     /// Watched for room: the clients with an answer not yet written out.
@@ -59,13 +64,14 @@ final class MetricsServer {
         clients.filter { $0.value.answer != nil }.keys.sorted { $0.rawValue < $1.rawValue }
     }
 
-    var nextDeadline: Instant? { clients.values.map(\.deadline).min() }
+    var nextDeadline: Instant? { (clients.values.map(\.deadline) + [acceptPausedUntil].compactMap { $0 }).min() }
 
     var clientCount: Int { clients.count }
 
     /// One turn's work: accept, read requests, answer them (`page` renders the body), write what
     /// the sockets take, drop clients past their deadline.
     func serve(readable: Set<FileDescriptor>, writable: Set<FileDescriptor>, now: Instant, page: () -> String) {
+        if let until = acceptPausedUntil, now >= until { acceptPausedUntil = nil }
         if readable.contains(listener) { accept(now: now) }
         for fd in Array(clients.keys) where readable.contains(fd) { read(fd, page: page) }
         for fd in Array(clients.keys) where writable.contains(fd) || clients[fd]?.answer != nil { write(fd) }
@@ -74,7 +80,14 @@ final class MetricsServer {
 
     private func accept(now: Instant) {
         for _ in 0..<Self.acceptsPerTurn {
-            guard let fd = try? Socket.accept(listener) else { return }
+            let accepted: FileDescriptor?
+            do {
+                accepted = try Socket.accept(listener)
+            } catch {
+                acceptPausedUntil = now + Self.acceptPause
+                return
+            }
+            guard let fd = accepted else { return }
             guard clients.count < Self.maximumClients else {
                 fd.close()
                 continue
