@@ -207,6 +207,7 @@ extension HTTPConnection {
         default: 5
         }
     }
+}
 
 /// What one write now did: all of it, part of it (the rest kept), or failed.
 enum ImmediateWrite {

@@ -28,10 +28,10 @@ final class HTTPConnection: ReadinessListener {
     /// would leave a count of them behind in it).
     @exclusivity(unchecked) var parserUntouched = true
     /// The input buffer, while lent (empty: none).
-    @exclusivity(unchecked) private(set) var input = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    @exclusivity(unchecked) var input = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     /// Unparsed input is `input[start..<end]`.
-    @exclusivity(unchecked) private(set) var start = 0
-    @exclusivity(unchecked) private(set) var end = 0
+    @exclusivity(unchecked) var start = 0
+    @exclusivity(unchecked) var end = 0
     /// The loop's buffers and request workers, looked up once per connection: a `let` of the
     /// connection's own is used without a retain, a static or a chain of them is not.
     let buffers = ConnectionBuffers.shared
