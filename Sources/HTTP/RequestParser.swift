@@ -73,13 +73,19 @@ public struct RequestParser: Sendable {
     /// Whether the parser is between requests: nothing of a next request has arrived yet (leading
     /// empty lines aside). A connection that is idle by this measure may be closed on a drain or
     /// an idle timeout without failing a request.
-    public var isIdle: Bool {
-        guard case .head = state else { return false }
-        return !assembler.hasPartialHead
-    }
+    ///
+    /// Stored, updated by each `parse`: a computed property read through a class (the server's
+    /// parser box) from another module copied the whole parser first, ~170 instructions a request.
+    public private(set) var isIdle = true
 
     /// Consumes a prefix of `bytes` and reports what it completed. See the type's documentation.
     public mutating func parse(_ bytes: UnsafeRawBufferPointer) -> Output {
+        let output = step(bytes)
+        if case .head = state { isIdle = !assembler.hasPartialHead } else { isIdle = false }
+        return output
+    }
+
+    private mutating func step(_ bytes: UnsafeRawBufferPointer) -> Output {
         switch state {
         case .head:
             return parseHead(bytes)
