@@ -73,6 +73,8 @@ extension UInt8 {
 
 extension UnsafeRawBufferPointer {
     /// Whether `self[range]` is exactly `literal` (case-sensitive, as methods and versions are).
+    /// Inlined, so that the literal's length and bytes are constants.
+    @inline(__always)
     func spells(_ range: Range<Int>, _ literal: StaticString) -> Bool {
         guard range.count == literal.utf8CodeUnitCount else { return false }
         let expected = literal.utf8Start
