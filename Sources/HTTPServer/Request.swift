@@ -29,11 +29,7 @@ public final class Request {
     /// What follows `?`, if anything.
     public var query: Substring? { storedQuery }
     /// Route parameters, still percent-encoded.
-    /// Lent, not copied: a copy cost ~110 instructions (its array and path retained and released)
-    /// per `request.parameters["name"]`.
-    public var parameters: RouteParameters {
-        _read { yield boundParameters }
-    }
+    public var parameters: RouteParameters { boundParameters }
     public var body: RequestBody { storedBody }
 
     /// The client's address: the peer's, or what a trusted proxy says (`--forwarded-allow-ips`);
