@@ -8,10 +8,11 @@ extension HTTPConnection {
     func record(_ request: Request, _ response: Response, started: Instant, in log: AccessLog) {
         var bytes = 0
         if request.method != .head && response.status.allowsBody {
-            switch response.body {
-            case .empty, .stream, .webSocket: bytes = 0
-            case let .bytes(body): bytes = body.count
-            case let .file(_, _, length): bytes = length
+            switch response.content {
+            case let .utf8(string): bytes = string.utf8.count
+            case .body(.empty), .body(.stream), .body(.webSocket): bytes = 0
+            case let .body(.bytes(body)): bytes = body.count
+            case let .body(.file(_, _, length)): bytes = length
             }
         }
         log.record(client: request.clientAddress, method: request.method.rawValue, target: request.head.target,
@@ -78,22 +79,32 @@ extension HTTPConnection {
         output.removeAll()
         let framing: ResponseHead.Framing
         var filePart: FilePart?
-        switch response.body {
-        case .empty:
+        switch response.content {
+        case let .utf8(string):
+            framing = allowsBody ? .contentLength(string.utf8.count) : .none
+        case .body(.empty):
             framing = allowsBody ? .contentLength(0) : .none
-        case let .bytes(bytes):
+        case let .body(.bytes(bytes)):
             framing = allowsBody ? .contentLength(bytes.count) : .none
-        case let .file(file, offset, length):
+        case let .body(.file(file, offset, length)):
             framing = .contentLength(length)
             if !isHead { filePart = FilePart(file: file, offset: offset, length: length) }
-        case .stream, .webSocket:
+        case .body(.stream), .body(.webSocket):
             return .notTried
         }
         ResponseHead.encode(response.status, headers: response.headers, framing: framing,
                             date: service.dates.value(), close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
-        if case let .bytes(bytes) = response.body, !isHead, allowsBody {
-            guard bytes.count <= 1024 else { return writeAtOnce(output.bytes, bytes) }
-            Self.append(bytes, to: output)
+        if !isHead, allowsBody {
+            switch response.content {
+            case let .body(.bytes(bytes)):
+                guard bytes.count <= 1024 else { return writeAtOnce(output.bytes, bytes) }
+                Self.append(bytes, to: output)
+            case let .utf8(string):
+                guard string.utf8.count <= 1024 else { return writeAtOnce(output.bytes, string) }
+                Self.append(string, to: output)
+            default:
+                break
+            }
         }
         guard let sent = connection.writeNow(output.bytes, UnsafeRawBufferPointer(start: nil, count: 0)) else { return .finished(false) }
         guard sent == output.count else { return .partly(from: sent, then: filePart) }
@@ -109,9 +120,26 @@ extension HTTPConnection {
         bytes.withUnsafeBytes { buffer.append($0) }
     }
 
+    /// A string's UTF-8 straight from its storage (a small string's from the stack).
+    private nonisolated static func append(_ string: String, to buffer: ByteBuffer) {
+        let done: Void? = string.utf8.withContiguousStorageIfAvailable { buffer.append(UnsafeRawBufferPointer($0)) }
+        if done == nil { append(Array(string.utf8), to: buffer) }  // not contiguous: never for a native string
+    }
+
     /// `head` then `body` in one `writev`; what the kernel did not take is copied.
     private func writeAtOnce(_ head: UnsafeRawBufferPointer, _ body: [UInt8]) -> WriteProgress {
-        switch body.withUnsafeBytes({ connection.writeNowKeepingRest(head, $0) }) {
+        progress(body.withUnsafeBytes { connection.writeNowKeepingRest(head, $0) })
+    }
+
+    /// `head` then a string's UTF-8 in one `writev`, from the string's own storage.
+    private func writeAtOnce(_ head: UnsafeRawBufferPointer, _ body: String) -> WriteProgress {
+        let sent = body.utf8.withContiguousStorageIfAvailable { connection.writeNowKeepingRest(head, UnsafeRawBufferPointer($0)) }
+        guard let sent else { return writeAtOnce(head, Array(body.utf8)) }  // not contiguous: never for a native string
+        return progress(sent)
+    }
+
+    private func progress(_ write: ImmediateWrite) -> WriteProgress {
+        switch write {
         case .failed: .finished(false)
         case .complete: .finished(true)
         case let .partial(rest): .copied(rest)

@@ -17,24 +17,49 @@ public struct Response: Sendable {
         case webSocket(WebSocketHandoff)
     }
 
+    /// What the server sends: a `Body`, or the string of `.text`/`.html`, kept as it is so that it
+    /// is written straight from its UTF-8 (a `[UInt8]` copy was the hello route's one allocation
+    /// per request). Internal, so `Body` keeps its cases and users' exhaustive switches compile.
+    enum Content: Sendable {
+        case body(Body)
+        case utf8(String)
+    }
+
     public var status: Status
     public var headers: [(name: String, value: String)]
-    public var body: Body
+    var content: Content
+
+    /// The body as a `Body`: a string's bytes are copied into `.bytes` only when read here.
+    public var body: Body {
+        get {
+            switch content {
+            case let .body(body): body
+            case let .utf8(string): .bytes(Array(string.utf8))
+            }
+        }
+        set { content = .body(newValue) }
+    }
 
     public init(status: Status = .ok, headers: [(name: String, value: String)] = [], body: Body = .empty) {
         self.status = status
         self.headers = headers
-        self.body = body
+        self.content = .body(body)
+    }
+
+    init(status: Status, headers: [(name: String, value: String)], utf8: String) {
+        self.status = status
+        self.headers = headers
+        self.content = .utf8(utf8)
     }
 
     /// A text response (`text/plain; charset=utf-8`).
     public static func text(_ text: String, status: Status = .ok) -> Response {
-        Response(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: .bytes(Array(text.utf8)))
+        Response(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], utf8: text)
     }
 
     /// An HTML response.
     public static func html(_ html: String, status: Status = .ok) -> Response {
-        Response(status: status, headers: [("Content-Type", "text/html; charset=utf-8")], body: .bytes(Array(html.utf8)))
+        Response(status: status, headers: [("Content-Type", "text/html; charset=utf-8")], utf8: html)
     }
 
     public func header(_ name: String) -> String? {
