@@ -129,7 +129,7 @@ final class HTTPConnection: ReadinessListener {
             // A WebSocket's 101 is counted as its session starts (a session may last for hours, and
             // end in a SIGKILL); every other answer once it is written.
             var countedAlready = false
-            if case .webSocket = response.body {
+            if response.isWebSocket {
                 ServiceStats.shared.served(method: methodIndex, status: response.status.code, begun: begun)
                 countedAlready = true
             }

@@ -40,6 +40,13 @@ public struct Response: Sendable {
         set { content = .body(newValue) }
     }
 
+    /// Whether it hands the connection to a WebSocket session; asked per request, so it looks at
+    /// `content` (reading `body` would copy a string's bytes).
+    var isWebSocket: Bool {
+        if case .body(.webSocket) = content { return true }
+        return false
+    }
+
     public init(status: Status = .ok, headers: [(name: String, value: String)] = [], body: Body = .empty) {
         self.status = status
         self.headers = headers
