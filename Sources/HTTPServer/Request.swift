@@ -24,6 +24,10 @@ public final class Request {
     @exclusivity(unchecked) private var storedBody: RequestBody
 
     public var head: RequestHead { storedHead ?? RequestHead.placeholder }
+    /// The request's header fields: `request.headers["content-type"]`, in any letter case. Taken
+    /// from the head in place: going through `head` copied the whole head, ~250 instructions a
+    /// request on the file route (callgrind).
+    public var headers: HTTPHeaders { storedHead?.headers ?? RequestHead.placeholder.headers }
     /// The request-target's path, still percent-encoded (`/files/a%20b`).
     public var path: Substring { storedPath }
     /// What follows `?`, if anything.

@@ -22,6 +22,10 @@ final class OpenFileCache {
     // because no access to these fields overlaps another: no `inout` access spans a suspension point
     // or a call that touches the same field. It is not about threads.
     @exclusivity(unchecked) private var entries: [String: Entry] = [:]
+    /// The entry last found or inserted, looked at before the dictionary: a hot file then costs
+    /// one string comparison (two words for a short name) instead of hashing its name, ~500
+    /// instructions a request (callgrind). Always the same entry as `entries[name]`, or nil.
+    @exclusivity(unchecked) private var recent: (name: String, entry: Entry)?
 
     init(capacity: Int = 1024, validity: Duration = .seconds(1)) {
         self.capacity = capacity
@@ -29,7 +33,14 @@ final class OpenFileCache {
     }
 
     func lookup(_ name: String) -> Entry? {
-        guard let entry = entries[name] else { return nil }
+        let entry: Entry
+        if let recent, recent.name == name {
+            entry = recent.entry
+        } else {
+            guard let found = entries[name] else { return nil }
+            entry = found
+            recent = (name, found)
+        }
         if entry.expires > EventLoop.current.now { return entry }
         remove(name)
         return nil
@@ -38,12 +49,15 @@ final class OpenFileCache {
     func insert(_ name: String, _ representation: FileServer.Representation) {
         if entries.count >= capacity, let victim = entries.keys.first { remove(victim) }
         remove(name)
-        entries[name] = Entry(representation: representation, expires: EventLoop.current.now &+ UInt64(validity.nanoseconds))
+        let entry = Entry(representation: representation, expires: EventLoop.current.now &+ UInt64(validity.nanoseconds))
+        entries[name] = entry
+        recent = (name, entry)
     }
 
     func invalidate(_ name: String) { remove(name) }
 
     private func remove(_ name: String) {
         entries.removeValue(forKey: name)
+        if recent?.name == name { recent = nil }
     }
 }

@@ -22,11 +22,7 @@ extension FileServer {
 
     @LoopActor
     public func upload(_ request: Request) async -> Response {
-        let name: FileName
-        switch Self.fileName(of: request) {
-        case let .success(decoded): name = decoded
-        case let .failure(refused): return refused.response
-        }
+        guard let name = Self.fileName(of: request) else { return Self.invalidFileName }
         guard uploads.tryAcquire() else {
             var busy = Response.text("too many uploads in progress; retry shortly\n", status: .serviceUnavailable)
             busy.headers.append(("Retry-After", "1"))

@@ -117,6 +117,58 @@ final class FileServerTests: XCTestCase {
         try http.finish(served)
     }
 
+    /// The conditional fields alone and together, in any letter case: `If-Range` decides whether
+    /// `Range` applies, `If-None-Match` wins over `If-Modified-Since` and over a range.
+    func testConditionalFieldsAloneAndTogether() throws {
+        let served = try http.connect()
+        let first = try get(served, "/files/small.txt")
+        let etag = try XCTUnwrap(first.header("ETag"))
+        let lastModified = try XCTUnwrap(first.header("Last-Modified"))
+        let ranged = try get(served, "/files/small.txt", ["if-range: \(etag)", "RANGE: bytes=0-4"])
+        XCTAssertEqual(ranged.status, 206)
+        XCTAssertEqual(ranged.body, Array(small[0...4]))
+        let staleRange = try get(served, "/files/small.txt", ["If-Range: \"stale\"", "Range: bytes=0-4"])
+        XCTAssertEqual(staleRange.status, 200, "a stale If-Range sends the whole file")
+        XCTAssertEqual(staleRange.body, small)
+        let ifRangeAlone = try get(served, "/files/small.txt", ["If-Range: \(etag)"])
+        XCTAssertEqual(ifRangeAlone.status, 200)
+        XCTAssertEqual(ifRangeAlone.body, small)
+        let currentAndRanged = try get(served, "/files/small.txt", ["Range: bytes=0-4", "IF-NONE-MATCH: \(etag)"])
+        XCTAssertEqual(currentAndRanged.status, 304)
+        let tagWins = try get(served, "/files/small.txt", ["If-None-Match: \"stale\"", "If-Modified-Since: \(lastModified)"])
+        XCTAssertEqual(tagWins.status, 200, "If-Modified-Since counts only without If-None-Match")
+        XCTAssertEqual(tagWins.body, small)
+        let all = try get(served, "/files/small.txt", ["If-None-Match: \"stale\"", "If-Modified-Since: \(lastModified)",
+                                                       "If-Range: \(lastModified)", "Range: bytes=-3"])
+        XCTAssertEqual(all.status, 206)
+        XCTAssertEqual(all.body, Array(small.suffix(3)))
+        try testLoop.settle()
+        XCTAssertEqual(served.client.unread, "")
+        try http.finish(served)
+    }
+
+    /// The cache answers for the file asked for, as requests go back and forth between files, and
+    /// a file replaced by an upload is served new at once, not from the cache.
+    func testTheCacheServesEachFileAndForgetsAReplacedOne() throws {
+        let served = try http.connect()
+        for _ in 0..<2 {
+            XCTAssertEqual(try get(served, "/files/small.txt").body, small)
+            XCTAssertTrue(try get(served, "/files/big.bin").body == big)
+        }
+        XCTAssertEqual(try get(served, "/files/small.txt").body, small, "twice in a row: a hit")
+        let replacement = Array("replaced\n".utf8)
+        let stored = try served.client.exchange("PUT /files/small.txt HTTP/1.1\r\nHost: x\r\nContent-Length: \(replacement.count)\r\n\r\n"
+            + String(decoding: replacement, as: UTF8.self))
+        XCTAssertLessThan(stored.status, 300, stored.text)
+        let after = try get(served, "/files/small.txt")
+        XCTAssertEqual(after.status, 200)
+        XCTAssertEqual(after.body, replacement)
+        XCTAssertEqual(after.header("Content-Length"), "\(replacement.count)")
+        XCTAssertTrue(try get(served, "/files/big.bin").body == big)
+        XCTAssertEqual(try get(served, "/files/small.txt").body, replacement)
+        try http.finish(served)
+    }
+
     /// Only regular files are served: a folder, with or without a trailing slash, is 404 (there
     /// is no listing but `/`, and no redirect), as is a name that does not exist.
     func testAFolderOrAMissingFileIs404() throws {

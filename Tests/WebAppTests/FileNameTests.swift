@@ -24,6 +24,31 @@ final class FileNameTests: XCTestCase {
         }
     }
 
+    /// A name without `%` is checked in place, one with `%` only once decoded: the verdicts agree
+    /// with decoding first and checking the result, whatever the order of the problems.
+    func testRawAndEncodedNamesGetTheSameVerdicts() throws {
+        XCTAssertEqual(try FileName(decoding: "50%25").value, "50%", "an encoded percent sign is part of the name")
+        XCTAssertEqual(try FileName("50%").value, "50%", "a decoded name may hold a percent sign")
+        XCTAssertEqual(try FileName(decoding: "%41BC").value, "ABC")
+        XCTAssertEqual(try FileName(decoding: Substring(String(repeating: "%41", count: 255))).value,
+                       String(repeating: "A", count: 255), "765 bytes encoded, 255 decoded")
+        let cases: [(Substring, FileName.Problem)] = [
+            ("a/b", .separator), ("a\\b", .separator), ("a\u{7f}", .control), ("a\tb", .control), (".a/b", .hidden),
+            ("a/b%zz", .badEncoding), ("a\u{1}%", .badEncoding), (".%41", .hidden), ("%2Ea", .hidden),
+            (Substring(String(repeating: "%41", count: 256)), .tooLong), (Substring(String(repeating: "/", count: 256)), .tooLong),
+        ]
+        for (segment, problem) in cases {
+            XCTAssertThrowsError(try FileName(decoding: segment), segment.debugDescription) { error in
+                XCTAssertEqual(error as? FileName.Problem, problem, segment.debugDescription)
+            }
+            if let decoded = PercentDecoding.decode(segment) {
+                XCTAssertThrowsError(try FileName(decoded), decoded.debugDescription) { error in
+                    XCTAssertEqual(error as? FileName.Problem, problem, decoded.debugDescription)
+                }
+            }
+        }
+    }
+
     func testPercentDecodingIsStrict() {
         XCTAssertEqual(PercentDecoding.decode("%41%42c"), "ABc")
         XCTAssertEqual(PercentDecoding.decode("%e2%82%ac"), "€")
