@@ -203,8 +203,10 @@ public final class FileServer: @unchecked Sendable {
         guard let names = try? Directory.names(of: rootFD) else { return nil }
         var entries: [Entry] = []
         for name in names where !name.hasPrefix(".") && (try? FileName(name)) != nil {
+            // Its `OpenFile` closes the descriptor as it goes out of scope: closing it here too
+            // closed it twice, and the second close could hit another thread's new descriptor of
+            // the same number (an accepted connection: cut with no answer, or EBADF at epoll_ctl).
             guard let opened = try? openRegular(rootFD, name) else { continue }
-            opened.fd.close()
             entries.append(Entry(name: name, size: opened.size))
         }
         return entries.sorted { $0.name < $1.name }
