@@ -19,8 +19,3 @@ public struct HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The answer: the reason as a line of text.
     public var response: Response { .text(reason + "\n", status: status) }
 }
-
-extension Status {
-    public static let unauthorized = Status(401, "Unauthorized")
-    public static let unprocessableContent = Status(422, "Unprocessable Content")
-}
