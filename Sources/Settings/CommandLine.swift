@@ -92,10 +92,7 @@ public struct CommandLineParser: Sendable {
             }
             var name = String(argument.dropFirst(2))
             var value: String?
-            if let equals = name.firstIndex(of: "=") {
-                value = String(name[name.index(after: equals)...])
-                name = String(name[..<equals])
-            }
+            if let split = name.splitAtFirstEquals() { (name, value) = (split.name, split.value) }
             guard let option = options.first(where: { $0.name == name }) else {
                 throw UsageError("unknown option '--\(name)' (see '\(programName) start --help')")
             }
@@ -152,10 +149,7 @@ public struct CommandLineParser: Sendable {
             index += 1
             var flag = argument
             var inline: String?
-            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
-                flag = String(argument[..<equals])
-                inline = String(argument[argument.index(after: equals)...])
-            }
+            if argument.hasPrefix("--"), let split = argument.splitAtFirstEquals() { (flag, inline) = (split.name, split.value) }
             // Like `start`, an option given twice is a mistake to point out, not a silent last-one-wins.
             if ["--pidfile", "--config", "--json", "--timeout"].contains(flag), !seen.insert(flag).inserted {
                 throw UsageError("option '\(flag)' is given more than once")

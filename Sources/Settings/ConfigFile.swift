@@ -34,9 +34,9 @@ public enum ConfigFile {
             if let hash = commentStart(line) { line = line[..<hash] }
             let content = line.trimmingBlanks
             if content.isEmpty { continue }
-            guard let equals = content.firstIndex(of: "=") else { throw fail("expected 'key = value', got '\(content)'") }
-            let key = content[..<equals].trimmingBlanks
-            let value = content[content.index(after: equals)...].trimmingBlanks
+            guard let split = content.splitAtFirstEquals() else { throw fail("expected 'key = value', got '\(content)'") }
+            let key = split.name.trimmingBlanks
+            let value = split.value.trimmingBlanks
             guard let option = options.first(where: { $0.name == key }), key != "config" else {
                 throw fail(key == "config" ? "'config' cannot be set in a config file" : "unknown key '\(key)'")
             }

@@ -106,6 +106,14 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(ControlCommand.socketPath(forPidfile: "/tmp/master"), "/tmp/master.sock")
     }
 
+    /// An `=` followed by a combining mark is one `Character` that is not `"="`: the flag is still
+    /// split at it (found by the config-file fuzzer, which checks that flags and file agree).
+    func testAnEqualsSignBeforeACombiningMarkStillSplitsTheFlag() throws {
+        guard case let .start(config) = try parser.parse(["start", "--pidfile=\u{30D}run/s.pid"]) else { return XCTFail("not a start") }
+        XCTAssertEqual(config.pidfile, "\u{30D}run/s.pid")
+        XCTAssertEqual(try parser.parse(["status", "--pidfile=\u{30D}p"]), .control(ControlRequest(command: .status(json: false), pidfile: "\u{30D}p")))
+    }
+
     func testTheNewFlagsRefuseBadValuesNamingThem() throws {
         assertMessage(try refusal(["start", "--shutdown-delay", "soon"]), contains: "--shutdown-delay", "soon")
         assertMessage(try refusal(["start", "--shutdown-delay", "-1s"]), contains: "--shutdown-delay")
