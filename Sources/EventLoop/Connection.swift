@@ -143,6 +143,17 @@ public final class Connection {
         return taken(handle.fd.writeSome(first, second), by: "writev")
     }
 
+    /// `writeNow` of `first` then an array's bytes. The array is lent by a nonisolated helper: an
+    /// isolated closure handed to `withUnsafeBytes` costs a dynamic executor check on every call
+    /// (`swift_task_isCurrentExecutor`, ~90 instructions a response).
+    public func writeNow(_ first: UnsafeRawBufferPointer, _ second: [UInt8]) -> Int? {
+        taken(Self.writeSome(handle.fd, first, second), by: "writev")
+    }
+
+    private nonisolated static func writeSome(_ fd: FileDescriptor, _ first: UnsafeRawBufferPointer, _ second: [UInt8]) -> IOResult {
+        second.withUnsafeBytes { fd.writeSome(first, $0) }
+    }
+
     /// The bytes a write took (0 when the socket is full), nil after recording its failure.
     @inline(__always)
     private func taken(_ result: IOResult, by call: String) -> Int? {

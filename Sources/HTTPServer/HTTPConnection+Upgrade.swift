@@ -11,7 +11,7 @@ extension HTTPConnection {
     @inline(never)  // kept out of `write`, so its frame does not grow the common path's
     func handOff(to handoff: WebSocketHandoff, _ response: Response) async -> Bool {
         output.removeAll()
-        ResponseHead.encode(response.status, headers: response.headers, framing: .none, date: service.dates.value(), close: false, into: output)
+        ResponseHead.encode(response.status, headers: response.headers, prepared: response.prepared, framing: .none, date: service.dates.value(), close: false, into: output)
         guard await connection.write(output.bytes, timeout: settings.writeTimeout) else { return false }
         let unread = input.isEmpty ? [] : Array(UnsafeRawBufferPointer(rebasing: input[start..<end]))
         let session = WebSocketSession(request: handoff.request, connection: connection, settings: handoff.settings, unread: unread)

@@ -92,7 +92,7 @@ extension HTTPConnection {
         case .body(.stream), .body(.webSocket):
             return .notTried
         }
-        ResponseHead.encode(response.status, headers: response.headers, framing: framing,
+        ResponseHead.encode(response.status, headers: response.headers, prepared: response.prepared, framing: framing,
                             date: service.dates.value(), close: !keepAlive, keepAlive10: keepAlive && http10, into: output)
         if !isHead, allowsBody {
             switch response.content {
@@ -106,8 +106,11 @@ extension HTTPConnection {
                 break
             }
         }
-        guard let sent = connection.writeNow(output.bytes, UnsafeRawBufferPointer(start: nil, count: 0)) else { return .finished(false) }
-        guard sent == output.count else { return .partly(from: sent, then: filePart) }
+        // `bytes.count`, not `output.count`: the stored property read from another module gets
+        // a dynamic exclusivity check (`swift_beginAccess`, ~75 instructions), unchecked or not.
+        let whole = output.bytes
+        guard let sent = connection.writeNow(whole, UnsafeRawBufferPointer(start: nil, count: 0)) else { return .finished(false) }
+        guard sent == whole.count else { return .partly(from: sent, then: filePart) }
         guard let part = filePart else { return .finished(true) }
         guard let fileSent = connection.sendFileNow(part.file.fd, offset: part.offset, length: part.length) else { return .finished(false) }
         if fileSent == part.length { return .finished(true) }
@@ -128,7 +131,7 @@ extension HTTPConnection {
 
     /// `head` then `body` in one `writev`; what the kernel did not take is copied.
     private func writeAtOnce(_ head: UnsafeRawBufferPointer, _ body: [UInt8]) -> WriteProgress {
-        progress(body.withUnsafeBytes { connection.writeNowKeepingRest(head, $0) })
+        progress(connection.writeNowKeepingRest(head, body))
     }
 
     /// `head` then a string's UTF-8 in one `writev`, from the string's own storage.
@@ -178,7 +181,7 @@ extension HTTPConnection {
         guard case let .stream(produce) = response.body else { return false }  // the others: `writeAtOnce`
         let chunked = head?.version != .http10
         output.removeAll()
-        ResponseHead.encode(response.status, headers: response.headers, framing: chunked ? .chunked : .none,
+        ResponseHead.encode(response.status, headers: response.headers, prepared: response.prepared, framing: chunked ? .chunked : .none,
                             date: service.dates.value(), close: !keepAlive || !chunked, into: output)
         guard await connection.write(output.bytes, timeout: settings.writeTimeout) else { return false }
         if head?.method == .head { return true }
@@ -268,5 +271,19 @@ extension Connection {
             rest.append(UnsafeRawBufferPointer(rebasing: body[(written - head.count)...]))
         }
         return .partial(rest)
+    }
+
+    /// The same for an array's bytes, lent without an isolated closure (see `writeNow`).
+    func writeNowKeepingRest(_ head: UnsafeRawBufferPointer, _ body: [UInt8]) -> ImmediateWrite {
+        guard let written = writeNow(head, body) else { return .failed }
+        if written >= head.count + body.count { return .complete }
+        let rest = ByteBuffer()
+        if written < head.count { rest.append(UnsafeRawBufferPointer(rebasing: head[written...])) }
+        Self.append(body, from: max(0, written - head.count), to: rest)
+        return .partial(rest)
+    }
+
+    private nonisolated static func append(_ bytes: [UInt8], from start: Int, to buffer: ByteBuffer) {
+        bytes.withUnsafeBytes { buffer.append(UnsafeRawBufferPointer(rebasing: $0[start...])) }
     }
 }

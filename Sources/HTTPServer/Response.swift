@@ -26,7 +26,12 @@ public struct Response: Sendable {
     }
 
     public var status: Status
-    public var headers: [(name: String, value: String)]
+    /// Fields to send besides those the server adds. Changing them drops `prepared`.
+    public var headers: [(name: String, value: String)] {
+        didSet { prepared = nil }
+    }
+    /// `headers` already encoded, when the response was made from `PreparedHeaders`.
+    private(set) var prepared: [UInt8]?
     var content: Content
 
     /// The body as a `Body`: a string's bytes are copied into `.bytes` only when read here.
@@ -53,20 +58,32 @@ public struct Response: Sendable {
         self.content = .body(body)
     }
 
-    init(status: Status, headers: [(name: String, value: String)], utf8: String) {
+    /// A response whose fields were encoded once (`PreparedHeaders`).
+    public init(status: Status = .ok, headers: PreparedHeaders, body: Body = .empty) {
         self.status = status
-        self.headers = headers
+        self.headers = headers.fields
+        self.prepared = headers.encoded
+        self.content = .body(body)
+    }
+
+    init(status: Status, headers: PreparedHeaders, utf8: String) {
+        self.status = status
+        self.headers = headers.fields
+        self.prepared = headers.encoded
         self.content = .utf8(utf8)
     }
 
+    private static let plainText = PreparedHeaders([("Content-Type", "text/plain; charset=utf-8")])
+    private static let htmlText = PreparedHeaders([("Content-Type", "text/html; charset=utf-8")])
+
     /// A text response (`text/plain; charset=utf-8`).
     public static func text(_ text: String, status: Status = .ok) -> Response {
-        Response(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], utf8: text)
+        Response(status: status, headers: plainText, utf8: text)
     }
 
     /// An HTML response.
     public static func html(_ html: String, status: Status = .ok) -> Response {
-        Response(status: status, headers: [("Content-Type", "text/html; charset=utf-8")], utf8: html)
+        Response(status: status, headers: htmlText, utf8: html)
     }
 
     public func header(_ name: String) -> String? {

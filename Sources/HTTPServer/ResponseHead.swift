@@ -15,12 +15,17 @@ public enum ResponseHead {
     /// Appends the head to `buffer`. `date` is the cached `Date` value; `close` adds
     /// `Connection: close`, `keepAlive10` adds `Connection: keep-alive` for an HTTP/1.0 client that
     /// asked for it. Written straight into the buffer's storage in one call (`HeadWriter`).
-    public static func encode(_ status: Status, headers: [(name: String, value: String)], framing: Framing,
-                              date: String, close: Bool, keepAlive10: Bool = false, into buffer: ByteBuffer) {
+    /// `prepared` is `headers` already encoded (`PreparedHeaders`), copied instead when given.
+    public static func encode(_ status: Status, headers: [(name: String, value: String)], prepared: [UInt8]? = nil,
+                              framing: Framing, date: String, close: Bool, keepAlive10: Bool = false, into buffer: ByteBuffer) {
         // An upper bound: the fixed text (under 160 bytes with every option), two decimals of
         // at most 20 digits, the strings, and ": " plus CRLF per header.
         var capacity = 200 + status.reason.utf8.count + date.utf8.count
-        for header in headers { capacity += header.name.utf8.count + header.value.utf8.count + 4 }
+        if let prepared {
+            capacity += prepared.count
+        } else {
+            for header in headers { capacity += header.name.utf8.count + header.value.utf8.count + 4 }
+        }
         buffer.append(upTo: capacity) { start in
             var head = HeadWriter(at: start)
             head.put("HTTP/1.1 ")
@@ -30,11 +35,15 @@ public enum ResponseHead {
             head.put("\r\nServer: supervisor\r\nDate: ")
             head.put(date)
             head.put("\r\n")
-            for header in headers {
-                head.put(header.name)
-                head.put(": ")
-                head.put(header.value)
-                head.put("\r\n")
+            if let prepared {
+                head.put(prepared)
+            } else {
+                for header in headers {
+                    head.put(header.name)
+                    head.put(": ")
+                    head.put(header.value)
+                    head.put("\r\n")
+                }
             }
             switch framing {
             case let .contentLength(length):
@@ -73,6 +82,15 @@ public enum ResponseHead {
         mutating func put(_ text: String) {
             var text = text
             text.withUTF8 { bytes in
+                guard let base = bytes.baseAddress else { return }
+                (start + count).copyMemory(from: base, byteCount: bytes.count)
+                count += bytes.count
+            }
+        }
+
+        @inline(__always)
+        mutating func put(_ bytes: [UInt8]) {
+            bytes.withUnsafeBytes { bytes in
                 guard let base = bytes.baseAddress else { return }
                 (start + count).copyMemory(from: base, byteCount: bytes.count)
                 count += bytes.count

@@ -17,7 +17,10 @@ public enum BuiltInApp {
         var router = Router<RouteHandler>()
         if let files {
             router.get("/") { request throws in await files.listing(request) }
-            router.get("/files/{name}") { request throws in await files.file(request) }
+            router.get("/files/{name}") { request throws in
+                if let answer = files.fileWithoutWaiting(request) { return answer }
+                return await files.file(request)
+            }
             router.put("/files/{name}") { request throws in await files.upload(request) }
         } else {
             router.get("/") { _ throws in .text("Hello, World!") }

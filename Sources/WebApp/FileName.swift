@@ -1,3 +1,4 @@
+import Glibc
 import HTTPServer
 
 /// A file name a client may read or write in the served folder: one path segment, decoded.
@@ -36,6 +37,19 @@ public struct FileName: Equatable, Sendable, CustomStringConvertible {
     }
 
     private init(checked name: String) { value = name }
+
+    /// Whether the raw path segment `segment` decodes to `name`, a valid name, by being it byte
+    /// for byte with no `%`: then it is that name, checked already, with nothing to decode.
+    static func isSpelled(_ name: String, bySegment segment: Substring) -> Bool {
+        var name = name
+        var segment = segment
+        return name.withUTF8 { name in
+            segment.withUTF8 { raw in
+                guard raw.count == name.count, let rawBase = raw.baseAddress, let nameBase = name.baseAddress else { return false }
+                return memcmp(rawBase, nameBase, raw.count) == 0 && !raw.contains(UInt8(ascii: "%"))
+            }
+        }
+    }
 
     /// What one pass over a name's bytes finds. With `escapes`, a `%` stops the pass: the bytes
     /// are not the name's until decoded.

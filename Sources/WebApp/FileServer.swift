@@ -64,10 +64,8 @@ public final class FileServer: @unchecked Sendable {
 
     @LoopActor
     public func file(_ request: Request) async -> Response {
+        if let answer = fileWithoutWaiting(request) { return answer }
         guard let name = Self.fileName(of: request) else { return Self.invalidFileName }
-        if let entry = cache.lookup(name.value) {
-            return Self.response(for: entry.representation, fields: request.headers)
-        }
         let rootFD = rootFD
         let found: Representation?
         do {
@@ -84,6 +82,19 @@ public final class FileServer: @unchecked Sendable {
         return Self.response(for: loaded, fields: request.headers)
     }
 
+    /// `file(_:)`'s answer when it needs no trip to the blocking pool: for a file in the cache or
+    /// a name refused; nil when the file must be opened first. A route that calls it before
+    /// awaiting `file(_:)` makes a cached file cost no async call of its own (~300 instructions).
+    @LoopActor
+    public func fileWithoutWaiting(_ request: Request) -> Response? {
+        if let segment = request.parameters["name"], let entry = cache.recentEntry(spelledBy: segment) {
+            return Self.response(for: entry.representation, fields: request.headers)
+        }
+        guard let name = Self.fileName(of: request) else { return Self.invalidFileName }
+        guard let entry = cache.lookup(name.value) else { return nil }
+        return Self.response(for: entry.representation, fields: request.headers)
+    }
+
     /// What a response needs to know of a file, worked out once when it is opened: the validators
     /// and the headers of a full response, so a cached file costs no formatting per request.
     /// A class, not a struct: a cache hit then copies one reference out of the cache, where a
@@ -95,19 +106,20 @@ public final class FileServer: @unchecked Sendable {
         let content: [UInt8]?
         let validators: Validators
         /// `ETag`, `Last-Modified`, `Accept-Ranges`: sent with 200, 206 and 304.
-        let validatorHeaders: [(name: String, value: String)]
+        let validatorHeaders: PreparedHeaders
         let contentType: String
-        /// `validatorHeaders` and `Content-Type`: a whole file's 200, made once, so that such a
-        /// response allocates no header list of its own.
-        let fullHeaders: [(name: String, value: String)]
+        /// `validatorHeaders` and `Content-Type`: a whole file's 200, made and encoded once, so
+        /// that such a response allocates no header list and formats no field of its own.
+        let fullHeaders: PreparedHeaders
 
         init(file: Opened, content: [UInt8]?, name: String) {
             self.file = file
             self.content = content
             validators = Validators(size: file.size, modifiedSeconds: file.seconds, modifiedNanoseconds: file.nanoseconds)
-            validatorHeaders = [("ETag", validators.entityTag), ("Last-Modified", HTTPDate.format(file.seconds)), ("Accept-Ranges", "bytes")]
+            let validatorFields = [("ETag", validators.entityTag), ("Last-Modified", HTTPDate.format(file.seconds)), ("Accept-Ranges", "bytes")]
+            validatorHeaders = PreparedHeaders(validatorFields)
             contentType = ContentType.forFile(named: name)
-            fullHeaders = validatorHeaders + [("Content-Type", contentType)]
+            fullHeaders = PreparedHeaders(validatorFields + [("Content-Type", contentType)])
         }
     }
 
@@ -150,7 +162,6 @@ public final class FileServer: @unchecked Sendable {
                                   ifModifiedSince: fields.value(at: conditions.ifModifiedSince)) {
             return Response(status: .notModified, headers: representation.validatorHeaders)
         }
-        var headers = representation.fullHeaders
         var range = ByteRange.whole
         if conditions.range != nil && validators.rangeApplies(ifRange: fields.value(at: conditions.ifRange)) {
             range = ByteRange(header: fields.value(at: conditions.range), size: file.size)
@@ -163,8 +174,9 @@ public final class FileServer: @unchecked Sendable {
         }
         switch range {
         case .whole:
-            return Response(status: .ok, headers: headers, body: body(0, file.size))
+            return Response(status: .ok, headers: representation.fullHeaders, body: body(0, file.size))
         case let .partial(first, last):
+            var headers = representation.fullHeaders.fields
             headers.append(("Content-Range", "bytes \(first)-\(last)/\(file.size)"))
             return Response(status: .partialContent, headers: headers, body: body(first, last - first + 1))
         case .unsatisfiable:

@@ -111,6 +111,20 @@ final class StaticFileTests: XCTestCase {
         }
     }
 
+    /// A hot file is found by its raw segment when that spells its name with no escape: a segment
+    /// with `%` that looks like the name last served must still be decoded (`a%41` is `aA`, not
+    /// the file named `a%41`), whatever was served just before, cached or not.
+    func testAnEscapedSegmentIsNeverTakenForTheFileLastServed() throws {
+        try Data("percent\n".utf8).write(to: URL(fileURLWithPath: root + "/a%41"))
+        try Data("upper\n".utf8).write(to: URL(fileURLWithPath: root + "/aA"))
+        for _ in 0..<2 {
+            XCTAssertEqual(String(decoding: try get("/files/a%2541").body, as: UTF8.self), "percent\n")
+            XCTAssertEqual(String(decoding: try get("/files/a%41").body, as: UTF8.self), "upper\n", "decoded, not the file just served")
+            XCTAssertEqual(String(decoding: try get("/files/aA").body, as: UTF8.self), "upper\n")
+            XCTAssertEqual(String(decoding: try get("/files/a%2541").body, as: UTF8.self), "percent\n")
+        }
+    }
+
     func testNothingOutsideTheFolderIsServed() throws {
         for target in ["/files/escape", "/files/..%2F..%2Fetc%2Fpasswd", "/files/%2e%2e", "/files/.secret", "/files/a%00b",
                        "/files/../../etc/passwd", "/files/%2E%2E%2Fbig.bin", "/../etc/passwd"] {

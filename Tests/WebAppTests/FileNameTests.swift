@@ -1,5 +1,5 @@
 import HTTPServer
-import WebApp
+@testable import WebApp
 import XCTest
 
 final class FileNameTests: XCTestCase {
@@ -8,6 +8,21 @@ final class FileNameTests: XCTestCase {
         XCTAssertEqual(try FileName(decoding: "my%20file.txt").value, "my file.txt")
         XCTAssertEqual(try FileName(decoding: "caf%C3%A9").value, "café")
         XCTAssertEqual(try FileName(decoding: "a..b").value, "a..b", "dots inside a name are fine")
+    }
+
+    /// The cache's shortcut: a raw segment is taken for a name only when it is that name byte for
+    /// byte and holds no `%` (which would make it another name once decoded).
+    func testASegmentSpellsANameOnlyByteForByteWithoutEscapes() {
+        XCTAssertTrue(FileName.isSpelled("13KB", bySegment: "13KB"))
+        XCTAssertTrue(FileName.isSpelled("café", bySegment: "café"))
+        XCTAssertTrue(FileName.isSpelled("a-rather-long-name-past-fifteen-bytes.bin", bySegment: "a-rather-long-name-past-fifteen-bytes.bin"))
+        XCTAssertFalse(FileName.isSpelled("13KB", bySegment: "13K"))
+        XCTAssertFalse(FileName.isSpelled("13KB", bySegment: "13KBx"))
+        XCTAssertFalse(FileName.isSpelled("13KB", bySegment: "13kb"))
+        XCTAssertFalse(FileName.isSpelled("a%41", bySegment: "a%41"), "decodes to aA")
+        XCTAssertFalse(FileName.isSpelled("x", bySegment: ""))
+        let path = "/files/13KB?x=1"
+        XCTAssertTrue(FileName.isSpelled("13KB", bySegment: path.dropFirst(7).prefix(4)), "a slice of a longer string")
     }
 
     func testRefusesTraversalAndOddNames() {
