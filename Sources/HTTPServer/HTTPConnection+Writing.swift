@@ -263,6 +263,18 @@ extension Connection {
     func writeNowKeepingRest(_ head: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer) -> ImmediateWrite {
         guard let written = writeNow(head, body) else { return .failed }
         if written >= head.count + body.count { return .complete }
+        return .partial(Self.rest(of: head, body, after: written))
+    }
+
+    /// The same for an array's bytes, lent without an isolated closure (see `writeNow`).
+    func writeNowKeepingRest(_ head: UnsafeRawBufferPointer, _ body: [UInt8]) -> ImmediateWrite {
+        guard let written = writeNow(head, body) else { return .failed }
+        if written >= head.count + body.count { return .complete }
+        return .partial(Self.rest(of: head, body, after: written))
+    }
+
+    /// What the kernel did not take of `head` then `body`, after it took `written` bytes, copied.
+    private nonisolated static func rest(of head: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer, after written: Int) -> ByteBuffer {
         let rest = ByteBuffer()
         if written < head.count {
             rest.append(UnsafeRawBufferPointer(rebasing: head[written...]))
@@ -270,20 +282,10 @@ extension Connection {
         } else {
             rest.append(UnsafeRawBufferPointer(rebasing: body[(written - head.count)...]))
         }
-        return .partial(rest)
+        return rest
     }
 
-    /// The same for an array's bytes, lent without an isolated closure (see `writeNow`).
-    func writeNowKeepingRest(_ head: UnsafeRawBufferPointer, _ body: [UInt8]) -> ImmediateWrite {
-        guard let written = writeNow(head, body) else { return .failed }
-        if written >= head.count + body.count { return .complete }
-        let rest = ByteBuffer()
-        if written < head.count { rest.append(UnsafeRawBufferPointer(rebasing: head[written...])) }
-        Self.append(body, from: max(0, written - head.count), to: rest)
-        return .partial(rest)
-    }
-
-    private nonisolated static func append(_ bytes: [UInt8], from start: Int, to buffer: ByteBuffer) {
-        bytes.withUnsafeBytes { buffer.append(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+    private nonisolated static func rest(of head: UnsafeRawBufferPointer, _ body: [UInt8], after written: Int) -> ByteBuffer {
+        body.withUnsafeBytes { rest(of: head, $0, after: written) }
     }
 }

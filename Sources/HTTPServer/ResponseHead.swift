@@ -21,11 +21,7 @@ public enum ResponseHead {
         // An upper bound: the fixed text (under 160 bytes with every option), two decimals of
         // at most 20 digits, the strings, and ": " plus CRLF per header.
         var capacity = 200 + status.reason.utf8.count + date.utf8.count
-        if let prepared {
-            capacity += prepared.count
-        } else {
-            for header in headers { capacity += header.name.utf8.count + header.value.utf8.count + 4 }
-        }
+        capacity += prepared?.count ?? encodedCount(of: headers)
         buffer.append(upTo: capacity) { start in
             var head = HeadWriter(at: start)
             head.put("HTTP/1.1 ")
@@ -38,12 +34,7 @@ public enum ResponseHead {
             if let prepared {
                 head.put(prepared)
             } else {
-                for header in headers {
-                    head.put(header.name)
-                    head.put(": ")
-                    head.put(header.value)
-                    head.put("\r\n")
-                }
+                head.put(fields: headers)
             }
             switch framing {
             case let .contentLength(length):
@@ -63,6 +54,13 @@ public enum ResponseHead {
             head.put("\r\n")
             return head.count
         }
+    }
+
+    /// The bytes `fields` take as `name: value` lines (`HeadWriter.put(fields:)`).
+    static func encodedCount(of fields: [(name: String, value: String)]) -> Int {
+        var count = 0
+        for field in fields { count += field.name.utf8.count + field.value.utf8.count + 4 }
+        return count
     }
 
     /// Writes a head's pieces one after the other into memory with room for them all.
@@ -85,6 +83,17 @@ public enum ResponseHead {
                 guard let base = bytes.baseAddress else { return }
                 (start + count).copyMemory(from: base, byteCount: bytes.count)
                 count += bytes.count
+            }
+        }
+
+        /// Each field as a `name: value` line, CRLF-terminated.
+        @inline(__always)
+        mutating func put(fields: [(name: String, value: String)]) {
+            for field in fields {
+                put(field.name)
+                put(": ")
+                put(field.value)
+                put("\r\n")
             }
         }
 
