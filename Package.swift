@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Posix", "Channel", "Settings", "Supervisor", "EventLoop", "Echo", "Logging", "SupervisorKit", "TestSupport"]),
+            dependencies: ["Posix", "Channel", "Settings", "Supervisor", "EventLoop", "Echo", "Logging", "WorkerRuntime", "SupervisorKit", "TestSupport"]),
         .testTarget(name: "WebAppTests", dependencies: ["WebApp", "HTTPServer"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "EventLoop", "Posix"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),

@@ -27,6 +27,8 @@ public final class Worker {
     /// the master tells us to quit.
     var recycleRequested = false
     var drainTimer: LoopTimer?
+    /// Gives a burst's freed memory back to the kernel at a heartbeat (malloc keeps it otherwise).
+    var heapReturn = HeapReturn(free: Heap.freeBytes)
 
     /// Runs a worker in the freshly forked child. Never returns.
     public nonisolated static func run(_ launch: WorkerLaunch, config: Configuration, logger: Logger,
@@ -190,6 +192,7 @@ public final class Worker {
             LoopActor.assumeIsolated {
                 guard self.drainDeadline == nil else { return }
                 if self.recycleRequested { self.send(.recycle) }
+                self.heapReturn.check()
                 self.send(self.heartbeat())
                 self.scheduleHeartbeat()
             }
