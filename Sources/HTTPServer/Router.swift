@@ -20,6 +20,11 @@ public struct Router<Handler: Sendable>: Sendable {
         /// The `{name}`s in order, shared by every match's `RouteParameters` (a retain, no copy).
         let parameterNames: [String]
         let handler: Handler
+        /// What the path's first segment must be for this route to match, checked before walking
+        /// the whole path: a literal's length and first byte, any segment (a parameter), or none
+        /// (the route `/`). Most routes differ there, so most are passed over in a few compares.
+        let firstCount: Int
+        let firstByte: UInt8
 
         struct Part {
             let offset: Int
@@ -43,6 +48,11 @@ public struct Router<Handler: Sendable>: Sendable {
                 }
             }
             self.parts = parts
+            switch segments.first {
+            case nil: (firstCount, firstByte) = (Self.noSegment, 0)
+            case .parameter?: (firstCount, firstByte) = (Self.anySegment, 0)
+            case let .literal(text)?: (firstCount, firstByte) = (text.count, text.first ?? 0)
+            }
             let storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
             bytes.withUnsafeBytes { if let base = $0.baseAddress { storage.copyMemory(from: base, byteCount: $0.count) } }
             literals = storage
@@ -51,6 +61,29 @@ public struct Router<Handler: Sendable>: Sendable {
         }
 
         deinit { literals.deallocate() }
+
+        static var noSegment: Int { -1 }
+        static var anySegment: Int { -2 }
+
+        /// Whether a path whose first segment is `first` (nil: the path has none) may match.
+        @inline(__always)
+        func mayMatch(first: UnsafeRawBufferPointer?) -> Bool {
+            guard let first else { return firstCount == Self.noSegment }
+            if firstCount == Self.anySegment { return true }
+            return first.count == firstCount && first.first == firstByte
+        }
+    }
+
+    /// The path's first segment (empty ones skipped), or nil when it has none.
+    @inline(__always)
+    static func firstSegment(of bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        let slash = UInt8(ascii: "/")
+        var start = 0
+        while start < bytes.count && bytes[start] == slash { start += 1 }
+        guard start < bytes.count else { return nil }
+        var end = start
+        while end < bytes.count && bytes[end] != slash { end += 1 }
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
     }
 
     enum Segment: Equatable, Sendable {
@@ -112,11 +145,12 @@ public struct Router<Handler: Sendable>: Sendable {
         var bytesOfPath = path  // `withUTF8` is mutating; once per request, not once per route
         let found = bytesOfPath.withUTF8 { bytes -> Route? in
             let raw = UnsafeRawBufferPointer(bytes)
-            for route in routes where route.method == method {
+            let first = Self.firstSegment(of: raw)
+            for route in routes where route.mayMatch(first: first) && route.method == method {
                 if Self.bind(route, to: raw, into: &parameters) { return route }
             }
             guard method == "HEAD" else { return nil }
-            for route in routes where route.method == "GET" {
+            for route in routes where route.mayMatch(first: first) && route.method == "GET" {
                 if Self.bind(route, to: raw, into: &parameters) { return route }
             }
             return nil

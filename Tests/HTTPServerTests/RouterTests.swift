@@ -77,4 +77,25 @@ final class RouterTests: XCTestCase {
         guard case let .found(_, none) = router.match(method: "GET", path: "/healthz") else { return XCTFail("no match") }
         XCTAssertTrue(none.isEmpty)
     }
+
+    /// Routes are passed over by their first segment before the path is walked: a literal of the
+    /// same length but another first byte, or of another length, never matches; a parameter first
+    /// takes any segment; `/` takes only a path with none.
+    func testTheFirstSegmentDecidesWhichRoutesAreTried() {
+        var router = Router<String>()
+        router.get("/", "index")
+        router.get("/abc/{x}", "abc")
+        router.get("/xbc/{x}", "xbc")
+        router.get("/{any}/tail", "any-then-tail")
+        XCTAssertEqual(handler(router.match(method: "GET", path: "/abc/1")), "abc")
+        XCTAssertEqual(handler(router.match(method: "GET", path: "/xbc/1")), "xbc", "same length, another first byte")
+        XCTAssertEqual(handler(router.match(method: "GET", path: "/abcd/tail")), "any-then-tail", "a parameter takes any first segment")
+        XCTAssertEqual(handler(router.match(method: "GET", path: "/abc/tail")), "abc", "the first route that matches wins")
+        XCTAssertEqual(handler(router.match(method: "GET", path: "///")), "index", "only slashes: no segment")
+        guard case .notFound = router.match(method: "GET", path: "/ab/1") else { return XCTFail("a shorter literal is no match") }
+        guard case .notFound = router.match(method: "GET", path: "/abc") else { return XCTFail("a missing parameter is no match") }
+        guard case let .methodNotAllowed(allowed) = router.match(method: "POST", path: "/xbc/2") else { return XCTFail("expected 405") }
+        XCTAssertEqual(Set(allowed), ["GET", "HEAD"])
+        XCTAssertEqual(handler(router.match(method: "HEAD", path: "//xbc//3")), "xbc", "HEAD falls back to GET through the filter too")
+    }
 }
