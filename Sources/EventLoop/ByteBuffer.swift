@@ -28,13 +28,20 @@ public final class ByteBuffer {
 
     public func removeAll() { count = 0 }
 
-    /// Lets `write` put up to `capacity` bytes straight into the storage after what is there; it
-    /// returns how many it wrote. One call for many small pieces: a cross-module `append` per
-    /// piece cost a call, a capacity check and a copy call each (~50 instructions a piece).
-    public func append(upTo capacity: Int, _ write: (UnsafeMutableRawPointer) -> Int) {
+    /// Room for `capacity` more bytes after what is there, to write straight into (then
+    /// `grow(by:)` with what was written): many small pieces at the cost of one call. Not a
+    /// closure, as it was: a closure passed to another module has its captures copied into its
+    /// context, a retain and a release each (nine per response head).
+    public func tail(reserving capacity: Int) -> UnsafeMutableRawPointer {
         reserve(count + capacity)
-        guard let storage else { return }
-        count += write(storage + count)
+        guard let storage else { preconditionFailure("a ByteBuffer with no storage after reserving \(capacity) bytes") }
+        return storage + count
+    }
+
+    /// Counts `written` bytes put into `tail(reserving:)`'s room as part of the buffer.
+    public func grow(by written: Int) {
+        precondition(written >= 0 && count + written <= capacity, "wrote \(written) bytes past a ByteBuffer's reserved room")
+        count += written
     }
 
     private func reserve(_ needed: Int) {

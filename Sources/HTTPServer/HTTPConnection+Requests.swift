@@ -7,11 +7,11 @@ import HTTP
 /// connection then makes new ones.
 extension HTTPConnection {
     /// The request object for `head`: the spare one, or a new one.
-    func nextRequest(_ head: RequestHead, hasBody: Bool) -> Request {
+    func nextRequest(_ head: consuming RequestHead, hasBody: Bool) -> Request {
         let spare = spareRequest ?? buffers.takeRequest()
-        guard let request = spare else { return Request(head: head, body: RequestBody(source: self, empty: !hasBody)) }
+        guard let request = spare else { return Request(head: consume head, body: RequestBody(source: self, empty: !hasBody)) }
         spareRequest = nil
-        request.reuse(head: head, bodyIsEmpty: !hasBody, for: self)
+        request.reuse(head: consume head, bodyIsEmpty: !hasBody, for: self)
         return request
     }
 

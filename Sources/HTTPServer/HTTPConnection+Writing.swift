@@ -41,9 +41,25 @@ extension HTTPConnection {
     /// Writes `response` to the request `head` (nil: no request could be read). False when the
     /// connection failed.
     func write(_ response: Response, for head: RequestHead?, keepAlive: Bool) async -> Bool {
-        let progress = writeAtOnce(response, for: head, keepAlive: keepAlive)
+        let request = Answering(head)
+        let progress = writeAtOnce(response, for: request, keepAlive: keepAlive)
         if case let .finished(ok) = progress { return ok }
-        return await finishWriting(progress, response, for: head, keepAlive: keepAlive)
+        return await finishWriting(progress, response, for: request, keepAlive: keepAlive)
+    }
+
+    /// What writing a response needs of its request, taken from the head before the handler
+    /// runs: the head itself (two arrays) need not be kept, a retain and a release each.
+    struct Answering {
+        /// A `HEAD` request: the body is not sent.
+        let isHead: Bool
+        /// An HTTP/1.0 client: no chunked framing, and `Connection: keep-alive` when kept.
+        let http10: Bool
+
+        /// Of `head`; nil (no request could be read) is answered as HTTP/1.1 `GET`.
+        init(_ head: RequestHead?) {
+            isHead = head?.method == .head
+            http10 = head?.version == .http10
+        }
     }
 
     /// How far `writeAtOnce` got.
@@ -72,9 +88,9 @@ extension HTTPConnection {
     /// socket takes whole thus costs no task switch to send it. A small body (up to 1 KiB) is
     /// copied after the head for one `write`; a larger one goes in one `writev` straight from
     /// its array, and only what the kernel did not take is copied.
-    func writeAtOnce(_ response: Response, for head: RequestHead?, keepAlive: Bool) -> WriteProgress {
-        let isHead = head?.method == .head
-        let http10 = head?.version == .http10
+    func writeAtOnce(_ response: Response, for request: Answering, keepAlive: Bool) -> WriteProgress {
+        let isHead = request.isHead
+        let http10 = request.http10
         let allowsBody = response.status.allowsBody
         output.removeAll()
         let framing: ResponseHead.Framing
@@ -151,7 +167,7 @@ extension HTTPConnection {
 
     /// Sends what `writeAtOnce` left, waiting for the client as needed (or the whole response,
     /// when it did not try).
-    func finishWriting(_ progress: WriteProgress, _ response: Response, for head: RequestHead?, keepAlive: Bool) async -> Bool {
+    func finishWriting(_ progress: WriteProgress, _ response: Response, for request: Answering, keepAlive: Bool) async -> Bool {
         switch progress {
         case let .finished(ok):
             return ok
@@ -166,7 +182,7 @@ extension HTTPConnection {
             return await connection.write(rest.bytes, timeout: settings.writeTimeout)
         case .notTried:
             if case let .webSocket(handoff) = response.body { return await handOff(to: handoff, response) }
-            return await writeStream(response, for: head, keepAlive: keepAlive)
+            return await writeStream(response, for: request, keepAlive: keepAlive)
         }
     }
 
@@ -177,14 +193,14 @@ extension HTTPConnection {
     }
 
     /// A streamed body: its head, then its chunks (HTTP/1.1) or its bytes until close (1.0).
-    private func writeStream(_ response: Response, for head: RequestHead?, keepAlive: Bool) async -> Bool {
+    private func writeStream(_ response: Response, for request: Answering, keepAlive: Bool) async -> Bool {
         guard case let .stream(produce) = response.body else { return false }  // the others: `writeAtOnce`
-        let chunked = head?.version != .http10
+        let chunked = !request.http10
         output.removeAll()
         ResponseHead.encode(response.status, headers: response.headers, prepared: response.prepared, framing: chunked ? .chunked : .none,
                             date: service.dates.value(), close: !keepAlive || !chunked, into: output)
         guard await connection.write(output.bytes, timeout: settings.writeTimeout) else { return false }
-        if head?.method == .head { return true }
+        if request.isHead { return true }
         let writer = ChunkWriter(connection: connection, chunked: chunked, timeout: settings.writeTimeout)
         do {
             try await produce(writer)

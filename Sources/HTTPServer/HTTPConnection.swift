@@ -88,21 +88,30 @@ final class HTTPConnection: ReadinessListener {
             if servedAny { headDeadline = 0 }  // a kept-alive connection's head: from its first byte
             var next = headInHand()
             if next == nil { next = await readHead(firstRequest: !servedAny) }
-            guard case let .head(head)? = next else {
-                guard case .idle? = next else { return finish() }
+            let head: RequestHead
+            switch consume next {  // moved out, not copied: a retain and a release per array
+            case let .head(next)?:
+                head = next
+            case .idle?:
                 switch waitIdle() {
                 case .waiting: return
                 case .ready: continue
                 case .done: return finish()
                 }
+            case .none?, nil:
+                return finish()
             }
             servedAny = true
+            // What the rest needs of the head, taken now: the head itself moves into the request.
             awaitingContinue = head.expectContinue
-            let hasBody = head.framing != .noBody
-            let request = nextRequest(head, hasBody: hasBody)
+            let framing = head.framing
+            let hasBody = framing != .noBody
+            let askedKeepAlive = head.keepAlive
+            let answering = Answering(head)
+            let methodIndex = Self.methodIndex(head.method)
+            let request = nextRequest(consume head, hasBody: hasBody)
             let log = service.accessLog
             let begun = Instant.nowNanoseconds  // for the metrics' duration and the access log
-            let methodIndex = Self.methodIndex(head.method)
             let response: Response
             if let router = service.router {
                 switch router.route(request) {
@@ -112,14 +121,14 @@ final class HTTPConnection: ReadinessListener {
             } else {
                 response = await service.responder.respond(to: request)
             }
-            var keepAlive = head.keepAlive && !EventLoop.current.isDraining
+            var keepAlive = askedKeepAlive && !EventLoop.current.isDraining
             // The handler answered without reading the whole body. The answer goes out now, never
             // after waiting for the body: a refused upload (503, 413) or a route that takes no body
             // must not hold the connection until the client sends it, and a `100-continue` client
             // sends nothing until it hears back (RFC 9110 §10.1.1: the final status at once).
             var discardAfterAnswer = false
             if !request.body.isFinished && !discardBuffered(request.body) {
-                if awaitingContinue || response.status.code >= 400 || !worthDiscarding(head.framing) {
+                if awaitingContinue || response.status.code >= 400 || !worthDiscarding(framing) {
                     keepAlive = false
                 } else {
                     discardAfterAnswer = keepAlive
@@ -134,9 +143,9 @@ final class HTTPConnection: ReadinessListener {
                 countedAlready = true
             }
             var written: Bool
-            switch writeAtOnce(response, for: head, keepAlive: keepAlive) {
+            switch writeAtOnce(response, for: answering, keepAlive: keepAlive) {
             case let .finished(ok): written = ok
-            case let progress: written = await finishWriting(progress, response, for: head, keepAlive: keepAlive)
+            case let progress: written = await finishWriting(progress, response, for: answering, keepAlive: keepAlive)
             }
             if !countedAlready { ServiceStats.shared.served(method: methodIndex, status: response.status.code, begun: begun) }
             if let log { record(request, response, started: Instant(nanoseconds: begun), in: log) }

@@ -62,19 +62,19 @@ public final class Request {
         return value
     }
 
-    init(head: RequestHead, body: RequestBody) {
+    init(head: consuming RequestHead, body: RequestBody) {
         storedBody = body
-        setHead(head)
+        setHead(consume head)
     }
 
     public var method: HTTPMethod { head.method }
 
     /// Makes this object `connection`'s next request (only once nothing else holds it).
-    func reuse(head: RequestHead, bodyIsEmpty: Bool, for connection: HTTPConnection) {
+    func reuse(head: consuming RequestHead, bodyIsEmpty: Bool, for connection: HTTPConnection) {
         storedBody.serve(connection)
         storedBody.isFinished = bodyIsEmpty
         storedBody.wasDropped = false
-        setHead(head)
+        setHead(consume head)
     }
 
     /// Its response is done and something else keeps it (a task, a session, a list): what it
@@ -101,9 +101,9 @@ public final class Request {
         cachedScheme = nil
     }
 
-    private func setHead(_ head: RequestHead) {
-        storedHead = head
+    private func setHead(_ head: consuming RequestHead) {
         let target = head.target
+        storedHead = consume head
         // By bytes, not Characters: no grapheme breaking on the hot path.
         var scan = target
         // `@Sendable`, so not isolated: an isolated closure passed to the standard library gets

@@ -1,4 +1,5 @@
 import EventLoop
+import Glibc
 
 /// Encodes a response's status line and header block into a reused buffer: the bytes that go out
 /// before the body, built without a string per header where the server writes its own.
@@ -14,7 +15,7 @@ public enum ResponseHead {
 
     /// Appends the head to `buffer`. `date` is the cached `Date` value; `close` adds
     /// `Connection: close`, `keepAlive10` adds `Connection: keep-alive` for an HTTP/1.0 client that
-    /// asked for it. Written straight into the buffer's storage in one call (`HeadWriter`).
+    /// asked for it. Written straight into the buffer's storage (`HeadWriter`).
     /// `prepared` is `headers` already encoded (`PreparedHeaders`), copied instead when given.
     public static func encode(_ status: Status, headers: [(name: String, value: String)], prepared: [UInt8]? = nil,
                               framing: Framing, date: String, close: Bool, keepAlive10: Bool = false, into buffer: ByteBuffer) {
@@ -22,38 +23,36 @@ public enum ResponseHead {
         // at most 20 digits, the strings, and ": " plus CRLF per header.
         var capacity = 200 + status.reason.utf8.count + date.utf8.count
         capacity += prepared?.count ?? encodedCount(of: headers)
-        buffer.append(upTo: capacity) { start in
-            var head = HeadWriter(at: start)
-            head.put("HTTP/1.1 ")
-            head.putDecimal(status.code)
-            head.put(" ")
-            head.put(status.reason)
-            head.put("\r\nServer: supervisor\r\nDate: ")
-            head.put(date)
-            head.put("\r\n")
-            if let prepared {
-                head.put(prepared)
-            } else {
-                head.put(fields: headers)
-            }
-            switch framing {
-            case let .contentLength(length):
-                head.put("Content-Length: ")
-                head.putDecimal(length)
-                head.put("\r\n")
-            case .chunked:
-                head.put("Transfer-Encoding: chunked\r\n")
-            case .none:
-                break
-            }
-            if close {
-                head.put("Connection: close\r\n")
-            } else if keepAlive10 {
-                head.put("Connection: keep-alive\r\n")
-            }
-            head.put("\r\n")
-            return head.count
+        var head = HeadWriter(at: buffer.tail(reserving: capacity))
+        head.put("HTTP/1.1 ")
+        head.putDecimal(status.code)
+        head.put(" ")
+        head.put(status.reason)
+        head.put("\r\nServer: supervisor\r\nDate: ")
+        head.put(date)
+        head.put("\r\n")
+        if let prepared {
+            head.put(prepared)
+        } else {
+            head.put(fields: headers)
         }
+        switch framing {
+        case let .contentLength(length):
+            head.put("Content-Length: ")
+            head.putDecimal(length)
+            head.put("\r\n")
+        case .chunked:
+            head.put("Transfer-Encoding: chunked\r\n")
+        case .none:
+            break
+        }
+        if close {
+            head.put("Connection: close\r\n")
+        } else if keepAlive10 {
+            head.put("Connection: keep-alive\r\n")
+        }
+        head.put("\r\n")
+        buffer.grow(by: head.count)
     }
 
     /// The bytes `fields` take as `name: value` lines (`HeadWriter.put(fields:)`).
@@ -72,17 +71,27 @@ public enum ResponseHead {
 
         @inline(__always)
         mutating func put(_ text: StaticString) {
-            (start + count).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+            memcpy(start + count, text.utf8Start, text.utf8CodeUnitCount)
             count += text.utf8CodeUnitCount
         }
 
+        /// From the string's own storage (a small string's from the stack), without the copy
+        /// `withUTF8` needs (it is mutating: a retain and a release per string).
         @inline(__always)
         mutating func put(_ text: String) {
-            var text = text
-            text.withUTF8 { bytes in
-                guard let base = bytes.baseAddress else { return }
-                (start + count).copyMemory(from: base, byteCount: bytes.count)
-                count += bytes.count
+            let start = start + count
+            let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Int in
+                guard let base = bytes.baseAddress else { return 0 }
+                memcpy(start, base, bytes.count)
+                return bytes.count
+            }
+            if let copied {
+                count += copied
+            } else {  // not contiguous (bridged, never here): byte by byte
+                for byte in text.utf8 {
+                    self.start.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+                    count += 1
+                }
             }
         }
 
@@ -101,7 +110,7 @@ public enum ResponseHead {
         mutating func put(_ bytes: [UInt8]) {
             bytes.withUnsafeBytes { bytes in
                 guard let base = bytes.baseAddress else { return }
-                (start + count).copyMemory(from: base, byteCount: bytes.count)
+                memcpy(start + count, base, bytes.count)
                 count += bytes.count
             }
         }
@@ -117,7 +126,7 @@ public enum ResponseHead {
                     rest /= 10
                 } while rest > 0
                 if value < 0 { cursor -= 1; raw[cursor] = UInt8(ascii: "-") }
-                (start + count).copyMemory(from: raw.baseAddress.unsafelyUnwrapped + cursor, byteCount: raw.count - cursor)
+                memcpy(start + count, raw.baseAddress.unsafelyUnwrapped + cursor, raw.count - cursor)
                 return raw.count - cursor
             }
             count += used

@@ -30,6 +30,23 @@ final class ByteBufferTests: XCTestCase {
         XCTAssertEqual(contents(buffer), expected)
     }
 
+    /// Written straight into the reserved room, then counted: what was there stays, growth
+    /// included, and room not counted is not part of the buffer.
+    func testWritingIntoTheReservedTail() {
+        let buffer = ByteBuffer()
+        append([1, 2, 3], to: buffer)
+        let room = buffer.tail(reserving: 5000)  // past the first capacity: the storage moves
+        for offset in 0..<4 { room.storeBytes(of: UInt8(10 + offset), toByteOffset: offset, as: UInt8.self) }
+        buffer.grow(by: 4)
+        XCTAssertEqual(contents(buffer), [1, 2, 3, 10, 11, 12, 13])
+        let more = buffer.tail(reserving: 2)
+        more.storeBytes(of: 99, as: UInt8.self)
+        buffer.grow(by: 0)
+        XCTAssertEqual(contents(buffer), [1, 2, 3, 10, 11, 12, 13], "room written but not counted is not in the buffer")
+        append([4], to: buffer)
+        XCTAssertEqual(contents(buffer), [1, 2, 3, 10, 11, 12, 13, 4])
+    }
+
     func testAppendingNothingChangesNothing() {
         let buffer = ByteBuffer()
         append([1, 2, 3], to: buffer)
