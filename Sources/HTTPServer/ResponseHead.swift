@@ -115,21 +115,26 @@ public enum ResponseHead {
             }
         }
 
+        /// The digits written in place, back to front, once their number is known: no scratch
+        /// buffer to copy from (a status code and a length per response).
         mutating func putDecimal(_ value: Int) {
-            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for any Int
-            let used = withUnsafeMutableBytes(of: &digits) { raw -> Int in
-                var cursor = raw.count
-                var rest = value.magnitude
-                repeat {
-                    cursor -= 1
-                    raw[cursor] = UInt8(ascii: "0") + UInt8(rest % 10)
-                    rest /= 10
-                } while rest > 0
-                if value < 0 { cursor -= 1; raw[cursor] = UInt8(ascii: "-") }
-                memcpy(start + count, raw.baseAddress.unsafelyUnwrapped + cursor, raw.count - cursor)
-                return raw.count - cursor
+            if value < 0 { put("-") }
+            var rest = value.magnitude
+            var digits = 1
+            var power: UInt = 10
+            while rest >= power {
+                digits += 1
+                let (next, overflow) = power.multipliedReportingOverflow(by: 10)
+                if overflow { break }
+                power = next
             }
-            count += used
+            var cursor = start + count + digits
+            repeat {
+                cursor -= 1
+                cursor.storeBytes(of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10), as: UInt8.self)
+                rest /= 10
+            } while rest > 0
+            count += digits
         }
     }
 

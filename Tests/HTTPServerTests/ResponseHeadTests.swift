@@ -30,7 +30,7 @@ final class ResponseHeadTests: XCTestCase {
     }
 
     func testLengthsOfEveryMagnitude() {
-        for length in [0, 9, 10, 12_345, 13_000_000, Int.max] {
+        for length in [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 12_345, 13_000_000, 999_999_999_999_999_999, 1_000_000_000_000_000_000, Int.max] {
             XCTAssertTrue(encode(.ok, framing: .contentLength(length)).contains("\r\nContent-Length: \(length)\r\n"), "\(length)")
         }
     }
