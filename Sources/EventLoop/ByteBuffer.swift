@@ -33,7 +33,7 @@ public final class ByteBuffer {
     /// closure, as it was: a closure passed to another module has its captures copied into its
     /// context, a retain and a release each (nine per response head).
     public func tail(reserving capacity: Int) -> UnsafeMutableRawPointer {
-        reserve(count + capacity)
+        reserve(max(count + capacity, 1))  // some storage even for no room: a pointer to return
         guard let storage else { preconditionFailure("a ByteBuffer with no storage after reserving \(capacity) bytes") }
         return storage + count
     }

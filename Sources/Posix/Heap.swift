@@ -9,6 +9,8 @@ import CLinux
 /// size and RSS with it: a worker that served c=1000 of 13 MB files kept 12 MB of free heap
 /// resident. `malloc_trim(0)` hands the whole free pages inside those blocks back
 /// (`MADV_DONTNEED`): the memory is really returned, and a later allocation faults it in again.
+/// Under another allocator (jemalloc by `LD_PRELOAD`, AddressSanitizer's) both calls see glibc's
+/// own arena, unused: nothing to give back, and no harm.
 public enum Heap {
     /// Bytes malloc holds free in all its arenas, whether their pages are resident or were given
     /// back already (`mallinfo2`: `fordblks`, free chunks, plus `fsmblks`, fast bins). Walks the

@@ -45,6 +45,10 @@ final class ByteBufferTests: XCTestCase {
         XCTAssertEqual(contents(buffer), [1, 2, 3, 10, 11, 12, 13], "room written but not counted is not in the buffer")
         append([4], to: buffer)
         XCTAssertEqual(contents(buffer), [1, 2, 3, 10, 11, 12, 13, 4])
+        let fresh = ByteBuffer()
+        _ = fresh.tail(reserving: 0)  // no room asked for, on a buffer with no storage yet
+        fresh.grow(by: 0)
+        XCTAssertTrue(fresh.isEmpty)
     }
 
     func testAppendingNothingChangesNothing() {
