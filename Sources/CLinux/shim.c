@@ -36,9 +36,16 @@ int clinux_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 
 void *clinux_memrchr(const void *bytes, int byte, size_t count) { return memrchr(bytes, byte, count); }
 
-int clinux_drop_all_packets(int fd) {
-    struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
-    struct sock_fprog program = { .len = 1, .filter = code };
+int clinux_drop_new_connections(int fd) {
+    // A TCP socket's filter sees the segment from its TCP header: byte 13 holds the flags.
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x10, 2, 0),  // ACK: a handshake under way, or later: keep
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x02, 0, 1),  // SYN without ACK: a new connection
+        BPF_STMT(BPF_RET | BPF_K, 0),                      // drop
+        BPF_STMT(BPF_RET | BPF_K, 0xFFFFFFFF),             // keep, whole
+    };
+    struct sock_fprog program = { .len = sizeof code / sizeof code[0], .filter = code };
     return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program);
 }
 

@@ -82,12 +82,13 @@ public enum Socket {
     }
 
     /// Makes a listening socket admit no new connection, while those already in its accept queue
-    /// can still be accepted: a drop-everything socket filter, so new SYNs go unanswered (the
-    /// client retries, and a load balancer moves on to another host). Closing a listener resets
-    /// every connection still queued on it, requests sent included; a stop does this first, then
-    /// accepts what is queued, and only then closes.
+    /// can still be accepted: a socket filter drops new SYNs, which go unanswered (the client
+    /// retries, and a load balancer moves on to another host), and lets a handshake under way
+    /// finish, so that client joins the queue rather than hang until the close resets it. Closing
+    /// a listener resets every connection still queued on it, requests sent included; a stop does
+    /// this first, then accepts what is queued, and only then closes.
     public static func refuseNewConnections(_ fd: FileDescriptor) throws(SystemError) {
-        _ = try syscall("setsockopt(SO_ATTACH_FILTER)") { clinux_drop_all_packets(fd.rawValue) }
+        _ = try syscall("setsockopt(SO_ATTACH_FILTER)") { clinux_drop_new_connections(fd.rawValue) }
     }
 
     /// A unix socket file whose server is gone refuses connections: remove it so `bind` can succeed.

@@ -64,11 +64,14 @@ int clinux_pipe2(int fds[2], int flags);
 /// `memrchr(3)` is a GNU extension: finds the last newline of a read in one pass.
 void *clinux_memrchr(const void *bytes, int byte, size_t count);
 
-/// Attaches a classic BPF socket filter that drops every packet (`SO_ATTACH_FILTER`): on a
-/// listening TCP socket, new SYNs go unanswered, so no connection joins its accept queue any more,
-/// while the ones queued already can still be accepted. The filter's structs and macros live in
-/// <linux/filter.h>, which clashes with Glibc's module if imported into Swift.
-int clinux_drop_all_packets(int fd);
+/// Attaches a classic BPF socket filter (`SO_ATTACH_FILTER`) that drops a TCP segment with SYN and
+/// no ACK: on a listening socket, new connections go unanswered, while the ones queued already can
+/// still be accepted and a handshake under way completes (its final ACK passes; dropping it, as a
+/// drop-everything filter did, left that client talking to a socket that would reset it at close).
+/// A packet the program cannot read 14 bytes of (a unix socket's connect) is dropped too. The
+/// filter's structs and macros live in <linux/filter.h>, which clashes with Glibc's module if
+/// imported into Swift.
+int clinux_drop_new_connections(int fd);
 /// `sched_getaffinity(2)` and the CPU_COUNT macro are GNU-only: the default worker count.
 int clinux_available_cpus(void);
 
