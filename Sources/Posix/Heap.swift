@@ -13,11 +13,10 @@ import CLinux
 /// own arena, unused: nothing to give back, and no harm.
 public enum Heap {
     /// Bytes malloc holds free in all its arenas, whether their pages are resident or were given
-    /// back already (`mallinfo2`: `fordblks`, free chunks, plus `fsmblks`, fast bins). Walks the
-    /// free lists: cheap, but not for a hot path.
+    /// back already (`mallinfo2().fordblks`: the free chunks, fast bins and each arena's top
+    /// included). Walks the free lists: cheap, but not for a hot path.
     public static var freeBytes: Int {
-        let info = mallinfo2()
-        return Int(clamping: info.fordblks &+ info.fsmblks)
+        Int(clamping: mallinfo2().fordblks)
     }
 
     /// Gives every whole free page of every arena back to the kernel (`malloc_trim(0)`). Costs
