@@ -47,9 +47,11 @@ private func flags(of text: String) -> [String] {
         if line.hasSuffix("\r") { line = line.dropLast() }
         if let hash = ConfigFile.commentStart(line) { line = line[..<hash] }
         let content = line.trimmingBlanks
-        guard !content.isEmpty, let equals = content.firstIndex(of: "=") else { continue }
-        let key = content[..<equals].trimmingBlanks
-        let value = content[content.index(after: equals)...].trimmingBlanks
+        // Split as the file's parser does, by Unicode scalar: by `Character`, a `=` followed by a
+        // combining mark (`pidfile =\u{30D}x`) is no `=`, and the line was left out of the flags.
+        guard !content.isEmpty, let split = content.splitAtFirstEquals() else { continue }
+        let key = split.name.trimmingBlanks
+        let value = split.value.trimmingBlanks
         if let option = options.first(where: { $0.name == key }), option.valueName == nil {
             if value == "true" { arguments.append("--\(key)") }
         } else {
