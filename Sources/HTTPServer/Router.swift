@@ -21,10 +21,17 @@ public struct Router<Handler: Sendable>: Sendable {
         let parameterNames: [String]
         let handler: Handler
         /// What the path's first segment must be for this route to match, checked before walking
-        /// the whole path: a literal's length and first byte, any segment (a parameter), or none
-        /// (the route `/`). Most routes differ there, so most are passed over in a few compares.
-        let firstCount: Int
-        let firstByte: UInt8
+        /// the whole path. Most routes differ there, so most are passed over in a few compares.
+        let first: FirstSegment
+
+        enum FirstSegment {
+            /// The route `/`: the path has no segment.
+            case none
+            /// A parameter: any segment.
+            case any
+            /// A literal of this length starting with this byte.
+            case literal(count: Int, byte: UInt8)
+        }
 
         struct Part {
             let offset: Int
@@ -49,9 +56,9 @@ public struct Router<Handler: Sendable>: Sendable {
             }
             self.parts = parts
             switch segments.first {
-            case nil: (firstCount, firstByte) = (Self.noSegment, 0)
-            case .parameter?: (firstCount, firstByte) = (Self.anySegment, 0)
-            case let .literal(text)?: (firstCount, firstByte) = (text.count, text.first ?? 0)
+            case nil: first = .none
+            case .parameter?: first = .any
+            case let .literal(text)?: first = .literal(count: text.count, byte: text.first ?? 0)
             }
             let storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
             bytes.withUnsafeBytes { if let base = $0.baseAddress { storage.copyMemory(from: base, byteCount: $0.count) } }
@@ -62,28 +69,29 @@ public struct Router<Handler: Sendable>: Sendable {
 
         deinit { literals.deallocate() }
 
-        static var noSegment: Int { -1 }
-        static var anySegment: Int { -2 }
-
-        /// Whether a path whose first segment is `first` (nil: the path has none) may match.
+        /// Whether a path whose first segment is `segment` (nil: the path has none) may match.
         @inline(__always)
-        func mayMatch(first: UnsafeRawBufferPointer?) -> Bool {
-            guard let first else { return firstCount == Self.noSegment }
-            if firstCount == Self.anySegment { return true }
-            return first.count == firstCount && first.first == firstByte
+        func mayMatch(first segment: UnsafeRawBufferPointer?) -> Bool {
+            switch (first, segment) {
+            case (.none, nil): true
+            case (.none, _?), (_, nil): false
+            case (.any, _?): true
+            case let (.literal(count, byte), segment?): segment.count == count && segment.first == byte
+            }
         }
     }
 
-    /// The path's first segment (empty ones skipped), or nil when it has none.
+    /// The next segment of `bytes` at or after `index` (empty ones skipped, as `//` is), or nil
+    /// when there is none.
     @inline(__always)
-    static func firstSegment(of bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+    static func segment(in bytes: UnsafeRawBufferPointer, from index: Int) -> Range<Int>? {
         let slash = UInt8(ascii: "/")
-        var start = 0
+        var start = index
         while start < bytes.count && bytes[start] == slash { start += 1 }
         guard start < bytes.count else { return nil }
         var end = start
         while end < bytes.count && bytes[end] != slash { end += 1 }
-        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        return start..<end
     }
 
     enum Segment: Equatable, Sendable {
@@ -145,7 +153,7 @@ public struct Router<Handler: Sendable>: Sendable {
         var bytesOfPath = path  // `withUTF8` is mutating; once per request, not once per route
         let found = bytesOfPath.withUTF8 { bytes -> Route? in
             let raw = UnsafeRawBufferPointer(bytes)
-            let first = Self.firstSegment(of: raw)
+            let first = Self.segment(in: raw, from: 0).map { UnsafeRawBufferPointer(rebasing: raw[$0]) }
             for route in routes where route.mayMatch(first: first) && route.method == method {
                 if Self.bind(route, to: raw, into: &parameters) { return route }
             }
@@ -175,23 +183,19 @@ public struct Router<Handler: Sendable>: Sendable {
         parameters.removeAll()
         guard let base = bytes.baseAddress else { return route.parts.isEmpty }
         let parts = route.parts
-        let slash = UInt8(ascii: "/")
         var index = 0
         var matched = 0
-        while true {
-            while index < bytes.count && bytes[index] == slash { index += 1 }
-            if index == bytes.count { break }
-            var end = index
-            while end < bytes.count && bytes[end] != slash { end += 1 }
+        while let segment = segment(in: bytes, from: index) {
             guard matched < parts.count else { return false }
             let part = parts[matched]
             if part.count < 0 {
-                parameters.append(index..<end)
+                parameters.append(segment)
             } else {
-                guard part.count == end - index, memcmp(route.literals + part.offset, base + index, part.count) == 0 else { return false }
+                guard part.count == segment.count,
+                      memcmp(route.literals + part.offset, base + segment.lowerBound, part.count) == 0 else { return false }
             }
             matched += 1
-            index = end
+            index = segment.upperBound
         }
         return matched == parts.count
     }

@@ -1,17 +1,15 @@
 import Foundation
 import Glibc
+import Posix
 import TestSupport
 import XCTest
 
 /// A worker gives the memory of a burst back to the kernel once the burst is over, instead of
 /// keeping its peak RSS for good (malloc keeps freed blocks that lie between live ones).
 final class BurstMemoryTests: XCTestCase {
-    /// A process's resident set (`VmRSS`), in bytes; 0 once it is gone.
+    /// A process's resident set, in bytes, as the master's memory watch reads it; 0 once it is gone.
     func resident(_ pid: pid_t) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kib = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-        return kib * 1024
+        Int((try? MemoryRollup.read(pid: pid))??.residentBytes ?? 0)
     }
 
     func testAWorkerGivesABurstsMemoryBackOnceItIsOver() throws {
