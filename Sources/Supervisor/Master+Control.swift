@@ -49,7 +49,7 @@ extension Master {
     func statusReport(now: Instant) -> StatusReport {
         let phase: String
         switch table.phase {
-        case .serving: phase = delayedStop != nil ? "stopping" : upgrade.isUnderWay ? "upgrading" : "serving"
+        case .serving: phase = delayedStop != nil || handshakeWait != nil ? "stopping" : upgrade.isUnderWay ? "upgrading" : "serving"
         case .stopping: phase = "stopping"
         }
         let rows = table.workers.values.map { worker in

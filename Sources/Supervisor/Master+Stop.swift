@@ -9,8 +9,14 @@ extension Master {
     /// Serving, and no stop waiting out its `--shutdown-delay`.
     var isServing: Bool {
         guard case .serving = table.phase else { return false }
-        return delayedStop == nil
+        return delayedStop == nil && handshakeWait == nil
     }
+
+    /// How long a stop waits at most for the handshakes under way (`HandshakesInFlight`): one
+    /// retransmitted SYN-ACK (the first goes after 1 s) and its answer.
+    static var handshakeWaitLimit: Duration { .seconds(3) }
+    /// How often the master looks again meanwhile.
+    static var handshakeCheckInterval: Duration { .milliseconds(10) }
 
     /// INT/TERM/QUIT or `supervisor stop`. A graceful stop with `--shutdown-delay` first leaves the
     /// rotation and serves on for that long (load balancers need a few health checks to notice);
@@ -52,8 +58,42 @@ extension Master {
             for failure in Listeners.refuseNewConnections(listeners.all) {
                 logger.warn("cannot stop new connections; those queued at exit will be reset", ("error", LogValue(failure)))
             }
+            // A handshake under way still completes into a queue, up to a round trip from now: the
+            // workers accept on until it has, or the one that completes after their last accept is
+            // reset at exit. A second signal meanwhile drains at once (below).
+            let underWay = handshakesUnderWay()
+            if mode == .graceful && underWay > 0 {
+                handshakeWait = now + Self.handshakeWaitLimit
+                logger.info("waiting for handshakes under way", ("handshakes", LogValue(underWay)),
+                            ("at_most_s", .string(Self.handshakeWaitLimit.secondsText)))
+                return
+            }
         }
+        handshakeWait = nil
         perform(table.shutdown(mode, now: now))
+    }
+
+    /// During a stop's wait for handshakes: the drain begins once none is under way, or at the
+    /// wait's limit (a client that never answers its SYN-ACK holds no one up for long).
+    func drainOnceHandshakesLand(now: Instant) {
+        guard let limit = handshakeWait else { return }
+        let underWay = handshakesUnderWay()
+        guard underWay == 0 || now >= limit else { return }
+        if underWay > 0 { logger.warn("handshakes still under way at the wait's limit; draining without them", ("handshakes", LogValue(underWay))) }
+        handshakeWait = nil
+        perform(table.shutdown(.graceful, now: now))
+    }
+
+    /// Handshakes under way on the TCP listeners' ports; 0 when the kernel's tables cannot be read
+    /// (nothing to wait for that we could see).
+    func handshakesUnderWay() -> Int {
+        let ports = Set(listeners.all.compactMap { $0.bound.port })
+        do {
+            return try HandshakesInFlight.count(onPorts: ports)
+        } catch {
+            logger.warn("cannot read the TCP tables; not waiting for handshakes under way", ("error", LogValue(error)))
+            return 0
+        }
     }
 
     /// One line for `systemctl status`.

@@ -59,6 +59,9 @@ public final class Master {
     var outOfRotation = false
     /// A stop waiting out `--shutdown-delay`, out of rotation, before its drain begins.
     var delayedStop: Instant?
+    /// A graceful stop whose listeners refuse new connections, waiting until this instant at most
+    /// for the handshakes under way on them to land in their queues before the workers drain.
+    var handshakeWait: Instant?
     /// systemd's notification socket, when run as a `Type=notify` service.
     let notifier: ServiceNotifier?
     /// Shared-counter seats: enough for the largest worker count twice over (a reload runs two
@@ -213,7 +216,7 @@ public final class Master {
         watched += metrics?.readDescriptors ?? []
         if let pipe = upgrade.readyPipe { watched.append(pipe) }
         let deadlines = [table.nextDeadline, health.nextAt, memoryWatch.nextAt, control?.nextDeadline, metrics?.nextDeadline,
-                         upgrade.nextDeadline, delayedStop].compactMap { $0 }
+                         upgrade.nextDeadline, delayedStop, handshakeWait.map { _ in Instant.now + Self.handshakeCheckInterval }].compactMap { $0 }
         let timeout = deadlines.min().map { $0.since(.now) }
         let readable: [FileDescriptor]
         let writable: [FileDescriptor]
@@ -240,6 +243,7 @@ public final class Master {
             logger.info("shutting down", ("after", "shutdown-delay"), ("mode", "graceful"))
             shutdown(.graceful, now: now)
         }
+        if handshakeWait != nil { drainOnceHandshakesLand(now: now) }
         if pending.contains(.hangup) { reload(now: now) }
         control?.serve(readable: readableSet, now: now) { answer($0) }
         metrics?.serve(readable: readableSet, writable: Set(writable), now: now) { metricsSnapshot().text() }

@@ -108,6 +108,60 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(tally.failures, [], "requests cut by the stop (of \(tally.successes) answered)")
     }
 
+    /// A handshake under way when a stop begins completes into the queue up to a round trip
+    /// later (more if its ACK is lost). The workers must still accept it, or it is reset once the
+    /// listener closes. Made to last here with `TCP_DEFER_ACCEPT` on a socket passed in as systemd
+    /// would: the kernel then keeps the handshake open (`SYN_RECV`) until the client's first
+    /// bytes, which the test sends only once the stop has begun.
+    func testAHandshakeUnderWayAtAStopIsServed() throws {
+        let (server, client) = try startStopWithAHandshakeUnderWay()
+        defer { server.stop() }
+        try client.send("GET /hello/late HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let response = try client.readResponse()
+        XCTAssertEqual(response.status, 200, response.head)
+        XCTAssertEqual(response.text, "Hello, late")
+        XCTAssertEqual(server.waitForExit()?.code, 0)
+        XCTAssertFalse(server.log.contains("still under way"), server.log)
+    }
+
+    /// A client that never finishes its handshake holds the stop up for the wait's limit only.
+    func testAStopWaitsForAHandshakeThatNeverEndsOnlySoLong() throws {
+        let (server, client) = try startStopWithAHandshakeUnderWay()
+        defer { server.stop() }
+        _ = server.waitForLog("msg=\"handshakes still under way at the wait's limit; draining without them\"", "handshakes=1")
+        XCTAssertEqual(server.waitForExit()?.code, 0)
+        client.abort()
+    }
+
+    /// A second TERM during the wait starts the drain at once, as it does during a shutdown delay.
+    func testASecondSignalEndsTheWaitForHandshakes() throws {
+        let (server, client) = try startStopWithAHandshakeUnderWay()
+        defer { server.stop() }
+        server.signal(SIGTERM)
+        XCTAssertEqual(server.waitForExit()?.code, 0)
+        XCTAssertFalse(server.log.contains("still under way"), server.log)
+        client.abort()
+    }
+
+    /// A server on a socket passed in as systemd would, with `TCP_DEFER_ACCEPT`: the kernel keeps a
+    /// connection's handshake open (`SYN_RECV`) until the client's first bytes. Returns once such a
+    /// client is connected (its connect returns at the SYN-ACK), TERM was sent, and the master
+    /// said it waits for that handshake.
+    private func startStopWithAHandshakeUnderWay() throws -> (ServerProcess, EchoClient) {
+        let listener = try EchoListener()
+        var deferSeconds: CInt = 30
+        XCTAssertEqual(setsockopt(listener.fd, CInt(IPPROTO_TCP), TCP_DEFER_ACCEPT, &deferSeconds, socklen_t(MemoryLayout<CInt>.size)), 0)
+        let server = try ServerProcess(["start", "--workers", "1", "--health-interval", "0"],
+                                       environment: ["LISTEN_FDS": "1", "LISTEN_FDNAMES": "http"],
+                                       launcher: ["/bin/sh", "-c", "LISTEN_PID=$$ exec \"$0\" \"$@\""],
+                                       passing: [(listener.fd, 3)])
+        server.waitForReady(1)
+        let client = try EchoClient(port: listener.port, timeout: ServerProcess.deadline)
+        server.signal(SIGTERM)
+        _ = server.waitForLog("msg=\"waiting for handshakes under way\"", "handshakes=1")
+        return (server, client)
+    }
+
     // MARK: A second instance
 
     /// `SO_REUSEPORT` lets any socket of the same user join a live port, so a second `start` on a
