@@ -86,6 +86,8 @@ extension HTTPConnection {
         case head(RequestHead)
         /// Nothing of it has arrived yet: the connection waits for it without a task.
         case idle
+        /// Part of it has arrived, and the rest may take this long at most (`--header-timeout`).
+        case partial(wait: Duration)
         /// There is none to serve (closed, timed out, malformed: answered already).
         case none
     }
@@ -101,8 +103,26 @@ extension HTTPConnection {
             case .event(.success(.end)):
                 parserUntouched = true  // the end of a body-less request just served
             case .event(.failure(.idle)): return .idle
-            case .event, .read: return nil
+            case let .read(wait):
+                if let waiting = readMoreOfHead(wait: wait) { return waiting }
+            case .event: return nil
             }
+        }
+    }
+
+    /// The rest of a head (between requests nothing else is read): nil when bytes were read, to be
+    /// parsed; else what `headInHand` answers: `.partial` (wait for them without a task) when none
+    /// are there, nil when the read ended otherwise (closed, cancelled), for `readHead` to read
+    /// again and answer. Out of line: the common request never gets here.
+    @inline(never)
+    private func readMoreOfHead(wait: Duration) -> NextHead?? {
+        guard connection.mayHaveInput else { return .partial(wait: wait) }
+        switch connection.readIfAvailable(into: UnsafeMutableRawBufferPointer(rebasing: input[end...])) {
+        case let .bytes(count)?:
+            end += count
+            return nil
+        case nil: return .partial(wait: wait)
+        case .closed?, .timedOut?, .draining?, .cancelled?: return .some(nil)
         }
     }
 

@@ -51,6 +51,9 @@ final class HTTPConnection: ReadinessListener {
     /// The connection's own task, waiting for the connection to be done (`run`). Touched on the
     /// loop's thread only, from the loop's own callback too (`readinessChanged`).
     nonisolated(unsafe) private var finished: UnsafeContinuation<Void, Never>?
+    /// The connection waits without a task for the rest of a head: its timeout is answered
+    /// (408), unlike an idle connection's. Read and written on the loop's thread only.
+    nonisolated(unsafe) private var waitsMidHead = false
 
     init(connection: Connection, service: HTTPService) {
         self.connection = connection
@@ -101,6 +104,17 @@ final class HTTPConnection: ReadinessListener {
                 case .ready: continue
                 case .done: return finish()
                 }
+            case let .partial(wait)?:
+                // The rest of a head, waited for without a task (a slow client, or a slowloris,
+                // holds the parser and what it has of the head, no task frames and no input
+                // buffer). Past the deadline, the next turn answers 408 (`readHead`).
+                if start == end { giveInput() }
+                waitsMidHead = true
+                let wakeup = connection.whenReadable(timeout: wait, tell: self)
+                guard let wakeup else { return }
+                waitsMidHead = false
+                if case .cancelled = wakeup { return finish() }
+                continue
             case .none?, nil:
                 return finish()
             }
@@ -226,8 +240,11 @@ final class HTTPConnection: ReadinessListener {
     /// Called by the loop, on its thread (nonisolated, so that the hot path needs no isolation
     /// check: `LoopActor.assumeIsolated` allocates a closure context per call).
     nonisolated func readinessChanged(_ wakeup: IOWakeup) {
+        let midHead = waitsMidHead
+        waitsMidHead = false
         switch wakeup {
         case .ready, .draining: workers.serve(self)
+        case .timedOut where midHead: workers.serve(self)  // a head cut short: it gets 408
         case .timedOut, .cancelled: finish()  // idle past its timeout, or closed: nothing to answer
         }
     }

@@ -22,12 +22,13 @@ final class BurstMemoryTests: XCTestCase {
         let worker = try XCTUnwrap(server.workerPIDs.first)
         XCTAssertEqual(try HTTPTestClient.get(port: port, "/hello/warm").status, 200)
         let before = resident(worker)
-        // A burst: 1,500 connections each in the middle of a head, so each holds an input buffer
-        // and a parser (about 6 KiB) until it closes.
+        // A burst: 1,500 connections each in the middle of a 3 KB field, so each holds a parser
+        // with that much of its head (about 7 KiB in all) until it closes.
+        let padding = String(repeating: "p", count: 3000)
         var burst: [EchoClient] = []
         for index in 0..<1500 {
             let client = try EchoClient(port: port)
-            try client.send("GET /hello/\(index) HTTP/1.1\r\nHost: burst\r\n")
+            try client.send("GET /hello/\(index) HTTP/1.1\r\nHost: burst\r\nX-Padding: \(padding)")
             burst.append(client)
         }
         let grown = 6 << 20
