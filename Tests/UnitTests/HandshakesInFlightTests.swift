@@ -21,10 +21,10 @@ final class HandshakesInFlightTests: XCTestCase {
         """
 
     func testCountsHandshakesUnderWayOnTheGivenPortsOnly() {
-        XCTAssertEqual(HandshakesInFlight.count(in: table, onPorts: [8080]), 2)
-        XCTAssertEqual(HandshakesInFlight.count(in: table, onPorts: [8080, 8081]), 3)
-        XCTAssertEqual(HandshakesInFlight.count(in: table, onPorts: [9000]), 0)
-        XCTAssertEqual(HandshakesInFlight.count(in: table, onPorts: []), 0)
+        XCTAssertEqual(HandshakesInFlight.count(in: Array(table.utf8), onPorts: [8080]), 2)
+        XCTAssertEqual(HandshakesInFlight.count(in: Array(table.utf8), onPorts: [8080, 8081]), 3)
+        XCTAssertEqual(HandshakesInFlight.count(in: Array(table.utf8), onPorts: [9000]), 0)
+        XCTAssertEqual(HandshakesInFlight.count(in: Array(table.utf8), onPorts: []), 0)
     }
 
     func testReadsIPv6Rows() {
@@ -32,7 +32,7 @@ final class HandshakesInFlightTests: XCTestCase {
               sl  local_address                         remote_address                        st tx_queue rx_queue
                0: 00000000000000000000000001000000:1F90 00000000000000000000000001000000:E2A4 03 00000000:00000000
             """
-        XCTAssertEqual(HandshakesInFlight.count(in: ipv6, onPorts: [8080]), 1)
+        XCTAssertEqual(HandshakesInFlight.count(in: Array(ipv6.utf8), onPorts: [8080]), 1)
     }
 
     func testRowsThatDoNotParseAreSkipped() {
@@ -41,8 +41,10 @@ final class HandshakesInFlightTests: XCTestCase {
             1: 0100007F:XYZ1 00000000:0000 03
             2: 0100007F:1F90
             3: 0100007F:1F90 00000000:0000 3
+            4: 0100007F:1F90 00000000:0000 0x
+            5: 0100007F:11F90 00000000:0000 03
             """
-        XCTAssertEqual(HandshakesInFlight.count(in: broken, onPorts: [8080]), 0)
+        XCTAssertEqual(HandshakesInFlight.count(in: Array(broken.utf8), onPorts: [8080]), 0)
     }
 
     /// The real table: a handshake the kernel holds open (`TCP_DEFER_ACCEPT` waits for data)
