@@ -2,7 +2,12 @@
 #define _GNU_SOURCE 1
 #include "CLinux.h"
 #include <sched.h>
+#include <arpa/inet.h>
 #include <linux/filter.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/tcp.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 
@@ -47,6 +52,60 @@ int clinux_drop_new_connections(int fd) {
     };
     struct sock_fprog program = { .len = sizeof code / sizeof code[0], .filter = code };
     return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program);
+}
+
+int clinux_count_syn_received(int family, const unsigned short *ports, int port_count) {
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) return -1;
+    struct {
+        struct nlmsghdr header;
+        struct inet_diag_req_v2 request;
+    } message = {
+        .header = { .nlmsg_len = sizeof message, .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                    .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+        // The kernel dumps only sockets in these states: the request sockets of handshakes.
+        .request = { .sdiag_family = (unsigned char)family, .sdiag_protocol = IPPROTO_TCP,
+                     .idiag_states = 1u << TCP_SYN_RECV },
+    };
+    struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+    if (sendto(fd, &message, sizeof message, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    long buffer[8192 / sizeof(long)];  // aligned for nlmsghdr
+    int count = 0;
+    for (;;) {
+        ssize_t received = recv(fd, buffer, sizeof buffer, 0);
+        if (received < 0) {
+            if (errno == EINTR) continue;
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        if (received == 0) break;
+        int length = (int)received;
+        for (struct nlmsghdr *header = (struct nlmsghdr *)buffer; NLMSG_OK(header, length); header = NLMSG_NEXT(header, length)) {
+            if (header->nlmsg_type == NLMSG_DONE) { close(fd); return count; }
+            if (header->nlmsg_type == NLMSG_ERROR) {
+                struct nlmsgerr *failure = NLMSG_DATA(header);
+                close(fd);
+                errno = failure->error ? -failure->error : EPROTO;
+                return -1;
+            }
+            if (header->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+            struct inet_diag_msg *socket_info = NLMSG_DATA(header);
+            if (socket_info->idiag_state != TCP_SYN_RECV) continue;
+            unsigned short port = ntohs(socket_info->id.idiag_sport);
+            for (int index = 0; index < port_count; index++) {
+                if (ports[index] == port) { count++; break; }
+            }
+        }
+    }
+    close(fd);
+    return count;
 }
 
 int clinux_available_cpus(void) {

@@ -84,14 +84,14 @@ extension Master {
         perform(table.shutdown(.graceful, now: now))
     }
 
-    /// Handshakes under way on the TCP listeners' ports; 0 when the kernel's tables cannot be read
+    /// Handshakes under way on the TCP listeners' ports; 0 when the kernel cannot be asked
     /// (nothing to wait for that we could see).
     func handshakesUnderWay() -> Int {
         let ports = Set(listeners.all.compactMap { $0.bound.port })
         do {
             return try HandshakesInFlight.count(onPorts: ports)
         } catch {
-            logger.warn("cannot read the TCP tables; not waiting for handshakes under way", ("error", LogValue(error)))
+            logger.warn("cannot ask the kernel for handshakes under way; not waiting for them", ("error", LogValue(error)))
             return 0
         }
     }

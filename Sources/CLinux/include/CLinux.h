@@ -72,6 +72,10 @@ void *clinux_memrchr(const void *bytes, int byte, size_t count);
 /// filter's structs and macros live in <linux/filter.h>, which clashes with Glibc's module if
 /// imported into Swift.
 int clinux_drop_new_connections(int fd);
+/// Handshakes under way (TCP_SYN_RECV) on any of `ports`, for one address family, by the
+/// kernel's socket diagnostics (netlink `NETLINK_SOCK_DIAG`, filtered by state in the kernel);
+/// -1 with errno on failure.
+int clinux_count_syn_received(int family, const unsigned short *ports, int port_count);
 /// `sched_getaffinity(2)` and the CPU_COUNT macro are GNU-only: the default worker count.
 int clinux_available_cpus(void);
 
