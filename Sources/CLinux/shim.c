@@ -68,32 +68,25 @@ int clinux_count_syn_received(int family, const unsigned short *ports, int port_
                      .idiag_states = 1u << TCP_SYN_RECV },
     };
     struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+    int count = 0;
+    int error = 0;
     if (sendto(fd, &message, sizeof message, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
+        error = errno;
+        goto done;
     }
     long buffer[8192 / sizeof(long)];  // aligned for nlmsghdr
-    int count = 0;
     for (;;) {
         ssize_t received = recv(fd, buffer, sizeof buffer, 0);
-        if (received < 0) {
-            if (errno == EINTR) continue;
-            int saved = errno;
-            close(fd);
-            errno = saved;
-            return -1;
-        }
-        if (received == 0) break;
+        if (received < 0 && errno == EINTR) continue;
+        if (received < 0) { error = errno; goto done; }
+        if (received == 0) goto done;
         int length = (int)received;
         for (struct nlmsghdr *header = (struct nlmsghdr *)buffer; NLMSG_OK(header, length); header = NLMSG_NEXT(header, length)) {
-            if (header->nlmsg_type == NLMSG_DONE) { close(fd); return count; }
+            if (header->nlmsg_type == NLMSG_DONE) goto done;
             if (header->nlmsg_type == NLMSG_ERROR) {
                 struct nlmsgerr *failure = NLMSG_DATA(header);
-                close(fd);
-                errno = failure->error ? -failure->error : EPROTO;
-                return -1;
+                error = failure->error ? -failure->error : EPROTO;
+                goto done;
             }
             if (header->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
             struct inet_diag_msg *socket_info = NLMSG_DATA(header);
@@ -104,7 +97,9 @@ int clinux_count_syn_received(int family, const unsigned short *ports, int port_
             }
         }
     }
+done:
     close(fd);
+    if (error != 0) { errno = error; return -1; }
     return count;
 }
 

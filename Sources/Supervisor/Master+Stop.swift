@@ -61,8 +61,9 @@ extension Master {
             // A handshake under way still completes into a queue, up to a round trip from now: the
             // workers accept on until it has, or the one that completes after their last accept is
             // reset at exit. A second signal meanwhile drains at once (below).
-            let underWay = handshakesUnderWay()
-            if mode == .graceful && underWay > 0 {
+            // A fast stop closes everything now: it does not ask.
+            let underWay = mode == .graceful ? handshakesUnderWay() : 0
+            if underWay > 0 {
                 handshakeWait = now + Self.handshakeWaitLimit
                 logger.info("waiting for handshakes under way", ("handshakes", LogValue(underWay)),
                             ("at_most_s", .string(Self.handshakeWaitLimit.secondsText)))

@@ -243,7 +243,7 @@ public final class Master {
             logger.info("shutting down", ("after", "shutdown-delay"), ("mode", "graceful"))
             shutdown(.graceful, now: now)
         }
-        if handshakeWait != nil { drainOnceHandshakesLand(now: now) }
+        drainOnceHandshakesLand(now: now)
         if pending.contains(.hangup) { reload(now: now) }
         control?.serve(readable: readableSet, now: now) { answer($0) }
         metrics?.serve(readable: readableSet, writable: Set(writable), now: now) { metricsSnapshot().text() }

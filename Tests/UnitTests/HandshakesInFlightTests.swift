@@ -11,8 +11,7 @@ final class HandshakesInFlightTests: XCTestCase {
     func testCountsAHandshakeHeldOpenUntilItCompletes() throws {
         let listener = try Socket.listen(on: .ipv4(host: "127.0.0.1", port: 0), backlog: 8)
         defer { listener.close() }
-        var seconds: CInt = 30
-        XCTAssertEqual(setsockopt(listener.rawValue, CInt(IPPROTO_TCP), TCP_DEFER_ACCEPT, &seconds, socklen_t(MemoryLayout<CInt>.size)), 0)
+        try holdHandshakesOpen(listener)
         let port = try XCTUnwrap(Socket.localAddress(of: listener).port)
         XCTAssertEqual(try HandshakesInFlight.count(onPorts: [port]), 0, "nothing under way yet")
         let client = try Socket.connect(to: .ipv4(host: "127.0.0.1", port: port))
@@ -27,14 +26,19 @@ final class HandshakesInFlightTests: XCTestCase {
         XCTAssertEqual(try HandshakesInFlight.count(onPorts: [port]), 0, "completed: in the queue now")
     }
 
+    /// The kernel then keeps a handshake open (`SYN_RECV`) until the client's first bytes.
+    func holdHandshakesOpen(_ listener: FileDescriptor) throws {
+        var seconds: CInt = 30
+        XCTAssertEqual(setsockopt(listener.rawValue, CInt(IPPROTO_TCP), TCP_DEFER_ACCEPT, &seconds, socklen_t(MemoryLayout<CInt>.size)), 0)
+    }
+
     /// The same over IPv6, which the kernel dumps as a family of its own.
     func testCountsAnIPv6Handshake() throws {
         guard let listener = try? Socket.listen(on: .ipv6(host: "::1", port: 0), backlog: 8) else {
             throw XCTSkip("no IPv6 loopback here")
         }
         defer { listener.close() }
-        var seconds: CInt = 30
-        XCTAssertEqual(setsockopt(listener.rawValue, CInt(IPPROTO_TCP), TCP_DEFER_ACCEPT, &seconds, socklen_t(MemoryLayout<CInt>.size)), 0)
+        try holdHandshakesOpen(listener)
         let port = try XCTUnwrap(Socket.localAddress(of: listener).port)
         let client = try Socket.connect(to: .ipv6(host: "::1", port: port))
         defer { client.close() }
