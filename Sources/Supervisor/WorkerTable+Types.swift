@@ -11,6 +11,10 @@ extension WorkerTable {
         public var gracefulTimeout: Duration
         /// Time workers get after a fast shutdown (QUIT) before SIGKILL.
         public var fastTimeout: Duration = .seconds(1)
+        /// Time a worker gets after its own drain deadline to cut what is left and exit before
+        /// SIGKILL: the worker and the master watch the same deadline, and a kill at that very
+        /// instant would race the worker's own orderly cut (and its log line saying so).
+        public var cutMargin: Duration = .seconds(1)
         /// First delay after repeated quick deaths; doubles each time, up to `backoffCap`.
         public var backoffBase: Duration = .seconds(1)
         public var backoffCap: Duration = .seconds(30)

@@ -209,8 +209,8 @@ public struct WorkerTable {
         let quitDeadline: Instant
         switch mode {
         case .graceful:
-            killAt = now + policy.gracefulTimeout
-            quitDeadline = killAt
+            quitDeadline = now + policy.gracefulTimeout
+            killAt = quitDeadline + policy.cutMargin
         case .fast:
             killAt = now + policy.fastTimeout
             quitDeadline = now
@@ -254,7 +254,7 @@ public struct WorkerTable {
         for worker in workers.values {
             switch worker.state {
             case .booting, .ready: deadlines.append(worker.lastSeen + policy.timeout)
-            case let .retiring(deadline): deadlines.append(deadline)
+            case let .retiring(deadline): deadlines.append(deadline + policy.cutMargin)
             case .killed: break
             }
         }
@@ -300,7 +300,7 @@ public struct WorkerTable {
                     killed = true
                 }
             case let .retiring(deadline):
-                if now >= deadline {
+                if now >= deadline + policy.cutMargin {
                     overdue.append((worker.pid, .gracefulTimeout))
                     killed = true
                 }

@@ -402,10 +402,13 @@ final class WorkerTableTests: XCTestCase {
         _ = table.reload(now: t0)
         table.spawned(pid: 200, slot: 0, generation: 2, now: t0)
         XCTAssertEqual(table.ready(pid: 200, now: t0), [.quit(pid: 100, deadline: t0 + graceful, reason: .reload)])
-        table.heartbeat(pid: 200, stats: WorkerStats(), now: t0 + graceful)
-        XCTAssertEqual(table.tick(now: t0 + graceful + .nanoseconds(-1)), [])
-        XCTAssertEqual(table.tick(now: t0 + graceful), [.kill(pid: 100, reason: .gracefulTimeout)])
-        let (report, actions) = table.reaped(pid: 100, status: .signaled(.kill), now: t0 + graceful)
+        let killAt = t0 + graceful + table.policy.cutMargin
+        table.heartbeat(pid: 200, stats: WorkerStats(), now: killAt)
+        XCTAssertEqual(table.tick(now: t0 + graceful), [], "the worker cuts its own connections at its deadline")
+        XCTAssertEqual(table.nextDeadline, killAt)
+        XCTAssertEqual(table.tick(now: killAt + .nanoseconds(-1)), [])
+        XCTAssertEqual(table.tick(now: killAt), [.kill(pid: 100, reason: .gracefulTimeout)])
+        let (report, actions) = table.reaped(pid: 100, status: .signaled(.kill), now: killAt)
         XCTAssertEqual(try XCTUnwrap(report).cause, .killed(.gracefulTimeout))
         XCTAssertEqual(actions, [], "an old-generation worker is not replaced")
     }
@@ -470,8 +473,10 @@ final class WorkerTableTests: XCTestCase {
             .quit(pid: 101, deadline: deadline, reason: .shutdown),
             .quit(pid: 102, deadline: deadline, reason: .shutdown),
         ])
-        XCTAssertEqual(table.phase, .stopping(.graceful, killAt: deadline, exitCode: 0))
-        XCTAssertEqual(table.nextDeadline, deadline)
+        // The workers drain until `deadline`; SIGKILL waits a margin beyond it for their own cut.
+        let killAt = deadline + table.policy.cutMargin
+        XCTAssertEqual(table.phase, .stopping(.graceful, killAt: killAt, exitCode: 0))
+        XCTAssertEqual(table.nextDeadline, killAt)
 
         // A worker that leaves in time is retired, and not replaced.
         let (retired, retiredActions) = table.reaped(pid: 100, status: .exited(code: 0), now: at(.seconds(5)))
@@ -484,11 +489,12 @@ final class WorkerTableTests: XCTestCase {
         XCTAssertEqual(table.restarts, 0)
 
         // No heartbeat timeout and no spawn while stopping: only the deadline matters.
-        XCTAssertEqual(table.tick(now: deadline + .nanoseconds(-1)), [])
-        XCTAssertEqual(table.tick(now: deadline), [.kill(pid: 102, reason: .gracefulTimeout)])
-        XCTAssertEqual(table.tick(now: deadline + .seconds(1)), [], "killed once")
+        XCTAssertEqual(table.tick(now: deadline), [])
+        XCTAssertEqual(table.tick(now: killAt + .nanoseconds(-1)), [])
+        XCTAssertEqual(table.tick(now: killAt), [.kill(pid: 102, reason: .gracefulTimeout)])
+        XCTAssertEqual(table.tick(now: killAt + .seconds(1)), [], "killed once")
 
-        let (killed, lastActions) = table.reaped(pid: 102, status: .signaled(.kill), now: deadline + .seconds(1))
+        let (killed, lastActions) = table.reaped(pid: 102, status: .signaled(.kill), now: killAt + .seconds(1))
         XCTAssertEqual(try XCTUnwrap(killed).cause, .killed(.gracefulTimeout))
         XCTAssertEqual(lastActions, [.exit(code: 0)])
         XCTAssertEqual(table.restarts, 0)
@@ -627,23 +633,23 @@ final class WorkerTableTests: XCTestCase {
         _ = table.shutdown(.graceful, now: at(.seconds(10)))
         XCTAssertEqual(table.tick(now: at(.seconds(31))), [])
         assertNothingOverdue(table, at: at(.seconds(31)))
-        XCTAssertEqual(table.nextDeadline, at(.seconds(40)))
+        XCTAssertEqual(table.nextDeadline, at(.seconds(40)) + table.policy.cutMargin)
     }
 
     func testFastStopNeverExtendsAShorterGracefulStop() {
         var table = Table(workers: 1, policy: .init(timeout: timeout, gracefulTimeout: .milliseconds(200)))
         _ = table.tick(now: t0)
         table.spawned(pid: 100, slot: 0, generation: 1, now: t0)
-        _ = table.shutdown(.graceful, now: t0)
-        _ = table.shutdown(.fast, now: at(.milliseconds(100)))
-        XCTAssertEqual(table.nextDeadline, at(.milliseconds(200)))
+        _ = table.shutdown(.graceful, now: t0)  // SIGKILL at 200 ms + the cut margin
+        _ = table.shutdown(.fast, now: at(.milliseconds(300)))  // would be 300 ms + the fast timeout
+        XCTAssertEqual(table.nextDeadline, at(.milliseconds(200)) + table.policy.cutMargin)
     }
 
     func testRestartsCountOnlyWorkersThatAreReplaced() {
         var table = readyTable(workers: 2)
         _ = table.scale(by: -1, now: t0)  // slot 1 retires
-        _ = table.tick(now: at(.seconds(30)))  // and overstays: killed
-        _ = table.reaped(pid: pid(1), status: .signaled(.kill), now: at(.seconds(30)))
+        _ = table.tick(now: at(.seconds(30)) + table.policy.cutMargin)  // and overstays: killed
+        _ = table.reaped(pid: pid(1), status: .signaled(.kill), now: at(.seconds(31)))
         XCTAssertEqual(table.restarts, 0)
         _ = table.reaped(pid: pid(0), status: .signaled(.segmentationFault), now: at(.seconds(30)))
         XCTAssertEqual(table.restarts, 1)
