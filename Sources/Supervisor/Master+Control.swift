@@ -15,7 +15,7 @@ extension Master {
             logger.info("reload requested", ("by", "control socket"))
             switch reload(now: now) {
             case let .success(generation):
-                return "ok\nreloading: generation \(generation) with \(table.desired) workers; the old ones retire as their successors become ready\n"
+                return "ok\nreloading: generation \(generation) with \(pendingReload?.workers ?? table.desired) workers; the old ones retire as their successors become ready\n"
             case let .failure(refusal):
                 return "error: reload rejected, the running configuration stays in force: \(refusal.description)\n"
             }

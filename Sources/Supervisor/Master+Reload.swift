@@ -20,6 +20,7 @@ extension Master {
             return .failure(ReloadRefused(description: "the master is shutting down"))
         }
         var workers: Int?
+        var removedPorts: Set<UInt16> = []
         if let loadConfiguration {
             let fresh: Configuration
             do {
@@ -28,21 +29,60 @@ extension Master {
                 logger.error("reload rejected: the configuration is invalid; the running one stays in force", ("error", .string(error.message)))
                 return .failure(ReloadRefused(description: error.message))
             }
-            if let refusal = apply(fresh) { return .failure(refusal) }
+            switch apply(fresh) {
+            case let .success(removed): removedPorts = Set(removed.compactMap(\.bound.port))
+            case let .failure(refusal): return .failure(refusal)
+            }
             workers = config.workers
         }
-        settling = ("reload", now)
-        notify { (notifier) throws(SystemError) in try notifier.reloading(status: "reloading: generation \(table.generation + 1)") }
+        if pendingReload == nil { settling = ("reload", now) }  // else: since the first of them
+        let generation = table.generation + 1
+        notify { (notifier) throws(SystemError) in try notifier.reloading(status: "reloading: generation \(generation)") }
+        // A removed address refuses new connections now, but a handshake under way on it still
+        // lands in its queue, up to a round trip from now; the old workers, who hold the socket,
+        // must still be accepting then, or it is reset when the last of them closes it. So the
+        // new generation (whose readiness retires them) waits for those handshakes, as a stop does.
+        let ports = removedPorts.union(pendingReload?.ports ?? [])
+        let underWay = removedPorts.isEmpty ? 0 : handshakesUnderWay(onPorts: ports)
+        if underWay > 0 || pendingReload != nil {
+            let limit = max(pendingReload?.limit ?? now, now + Self.handshakeWaitLimit)
+            pendingReload = (limit: limit, ports: ports, workers: workers)
+            if underWay > 0 {
+                logger.info("reloading once the handshakes under way on removed addresses land", ("handshakes", LogValue(underWay)),
+                            ("at_most_s", .string(Self.handshakeWaitLimit.secondsText)))
+            }
+            return .success(generation)
+        }
+        startGeneration(workers: workers, now: now)
+        return .success(generation)
+    }
+
+    /// The reload proper: a new generation, each old worker retiring once its successor is ready.
+    private func startGeneration(workers: Int?, now: Instant) {
         let actions = table.reload(now: now, workers: workers)
         logger.info("reloading: replacing every worker", ("generation", LogValue(table.generation)), ("workers", LogValue(table.desired)))
         perform(actions)
-        return .success(table.generation)
+    }
+
+    /// During a reload's wait for handshakes on removed addresses: the new generation starts once
+    /// none is under way, or at the wait's limit. A stop that came meanwhile drains instead.
+    func reloadOnceHandshakesLand(now: Instant) {
+        guard let pending = pendingReload else { return }
+        let underWay = handshakesUnderWay(onPorts: pending.ports)
+        guard underWay == 0 || now >= pending.limit else { return }
+        pendingReload = nil
+        guard isServing else { return }
+        if underWay > 0 {
+            logger.warn("handshakes still under way on removed addresses at the wait's limit; reloading without them", ("handshakes", LogValue(underWay)))
+        }
+        startGeneration(workers: pending.workers, now: now)
     }
 
     /// Makes `fresh` the configuration in force: binds added addresses (or refuses the whole
-    /// reload if one cannot be bound), takes out removed ones, and updates what the master itself
-    /// uses. Everything else reaches the workers by their being started with it.
-    private func apply(_ fresh: Configuration) -> ReloadRefused? {
+    /// reload if one cannot be bound), takes out removed ones (returned, their master's copy
+    /// closed), and updates what the master itself uses. Everything else reaches the workers by
+    /// their being started with it.
+    private func apply(_ fresh: Configuration) -> Result<[Listeners.Listener], ReloadRefused> {
         var fresh = fresh
         if fresh.pidfile != config.pidfile {
             logger.warn("a new pidfile takes effect at the next start or binary upgrade", ("pidfile", .string(config.pidfile ?? "none")))
@@ -60,7 +100,7 @@ extension Master {
                 newLog = try LogFile.open(path)
             } catch {
                 logger.error("reload rejected: cannot open the new log file", ("error", LogValue(error)))
-                return ReloadRefused(description: "cannot open log file: \(error)")
+                return .failure(ReloadRefused(description: "cannot open log file: \(error)"))
             }
         }
         defer { newLog?.close() }
@@ -69,7 +109,7 @@ extension Master {
             change = try listeners.update(to: fresh.binds, backlog: fresh.backlog, sharing: fresh.sharePort)
         } catch {
             logger.error("reload rejected: cannot listen on a new address; the running configuration stays in force", ("error", LogValue(error)))
-            return ReloadRefused(description: "cannot listen: \(error)")
+            return .failure(ReloadRefused(description: "cannot listen: \(error)"))
         }
         if let newLog {
             do {
@@ -93,7 +133,7 @@ extension Master {
         health.connectionLimit = fresh.workerConnections
         logger.format = Logger.Format(fresh.logFormat)
         config = fresh
-        return nil
+        return .success(change.removed)
     }
 
     func reopenLogs() {

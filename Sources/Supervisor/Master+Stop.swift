@@ -85,10 +85,13 @@ extension Master {
         perform(table.shutdown(.graceful, now: now))
     }
 
-    /// Handshakes under way on the TCP listeners' ports; 0 when the kernel cannot be asked
-    /// (nothing to wait for that we could see).
+    /// Handshakes under way on the TCP listeners' ports, and on the addresses a reload waiting for
+    /// them removed; 0 when the kernel cannot be asked (nothing to wait for that we could see).
     func handshakesUnderWay() -> Int {
-        let ports = Set(listeners.all.compactMap { $0.bound.port })
+        handshakesUnderWay(onPorts: Set(listeners.all.compactMap { $0.bound.port }).union(pendingReload?.ports ?? []))
+    }
+
+    func handshakesUnderWay(onPorts ports: Set<UInt16>) -> Int {
         do {
             return try HandshakesInFlight.count(onPorts: ports)
         } catch {

@@ -62,6 +62,10 @@ public final class Master {
     /// A graceful stop whose listeners refuse new connections, waiting until this instant at most
     /// for the handshakes under way on them to land in their queues before the workers drain.
     var handshakeWait: Instant?
+    /// A reload whose removed addresses refuse new connections, waiting until `limit` at most for
+    /// the handshakes under way on their `ports` to land where the old workers still accept them;
+    /// then the new generation starts (with `workers`, the count the reload asked for).
+    var pendingReload: (limit: Instant, ports: Set<UInt16>, workers: Int?)?
     /// systemd's notification socket, when run as a `Type=notify` service.
     let notifier: ServiceNotifier?
     /// Shared-counter seats: enough for the largest worker count twice over (a reload runs two
@@ -216,7 +220,7 @@ public final class Master {
         watched += metrics?.readDescriptors ?? []
         if let pipe = upgrade.readyPipe { watched.append(pipe) }
         let deadlines = [table.nextDeadline, health.nextAt, memoryWatch.nextAt, control?.nextDeadline, metrics?.nextDeadline,
-                         upgrade.nextDeadline, delayedStop, handshakeWait.map { _ in Instant.now + Self.handshakeCheckInterval }].compactMap { $0 }
+                         upgrade.nextDeadline, delayedStop, (handshakeWait ?? pendingReload?.limit).map { _ in Instant.now + Self.handshakeCheckInterval }].compactMap { $0 }
         let timeout = deadlines.min().map { $0.since(.now) }
         let readable: [FileDescriptor]
         let writable: [FileDescriptor]
@@ -244,6 +248,7 @@ public final class Master {
             shutdown(.graceful, now: now)
         }
         drainOnceHandshakesLand(now: now)
+        reloadOnceHandshakesLand(now: now)
         if pending.contains(.hangup) { reload(now: now) }
         control?.serve(readable: readableSet, now: now) { answer($0) }
         metrics?.serve(readable: readableSet, writable: Set(writable), now: now) { metricsSnapshot().text() }
@@ -262,7 +267,7 @@ public final class Master {
     /// Once a start or reload has fully taken effect: one line saying so, with the time it took,
     /// and READY=1 for systemd. A new master of a binary upgrade takes over only now.
     private func announceIfSettled() {
-        guard let current = settling, table.isSettled else { return }
+        guard let current = settling, pendingReload == nil, table.isSettled else { return }
         settling = nil
         logger.info("generation ready", ("generation", LogValue(table.generation)), ("workers", LogValue(table.desired)),
                     ("elapsed_ms", LogValue(Instant.now.since(current.since).milliseconds)), ("cause", .string(current.cause)))

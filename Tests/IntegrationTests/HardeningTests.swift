@@ -149,12 +149,8 @@ final class HardeningTests: XCTestCase {
     /// said it waits for that handshake.
     private func startStopWithAHandshakeUnderWay() throws -> (ServerProcess, EchoClient) {
         let listener = try EchoListener()
-        var deferSeconds: CInt = 30
-        XCTAssertEqual(setsockopt(listener.fd, CInt(IPPROTO_TCP), TCP_DEFER_ACCEPT, &deferSeconds, socklen_t(MemoryLayout<CInt>.size)), 0)
-        let server = try ServerProcess(["start", "--workers", "1", "--health-interval", "0"],
-                                       environment: ["LISTEN_FDS": "1", "LISTEN_FDNAMES": "http"],
-                                       launcher: ["/bin/sh", "-c", "LISTEN_PID=$$ exec \"$0\" \"$@\""],
-                                       passing: [(listener.fd, 3)])
+        listener.holdHandshakesOpen()
+        let server = try ServerProcess(["start", "--workers", "1", "--health-interval", "0"], socketActivated: listener)
         server.waitForReady(1)
         let client = try EchoClient(port: listener.port, timeout: ServerProcess.deadline)
         server.signal(SIGTERM)

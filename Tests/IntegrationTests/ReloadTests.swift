@@ -73,6 +73,68 @@ final class ReloadTests: XCTestCase {
         XCTAssertEqual(server.workerPIDs.count, 1)
     }
 
+    /// A reload that removes an address makes it refuse new connections, but a handshake already
+    /// under way on it lands in its queue up to a round trip later (more if its ACK is lost). The
+    /// old worker, the socket's last holder, must still accept it then, or it is reset when the
+    /// worker drains and closes the socket: so the new generation, whose readiness retires the
+    /// old one, waits for those handshakes. Held open here with `TCP_DEFER_ACCEPT` until the
+    /// client's first bytes, which the test sends only once the reload waits.
+    func testAHandshakeUnderWayOnARemovedAddressIsServed() throws {
+        let (server, client) = try startReloadRemovingAnAddressWithAHandshakeUnderWay()
+        defer { server.stop() }
+        XCTAssertTrue(server.lines(containing: "msg=\"reloading: replacing every worker\"").isEmpty, "no new generation while it waits")
+        try client.send("GET /hello/late HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let response = try client.readResponse()
+        XCTAssertEqual(response.status, 200, response.head)
+        XCTAssertEqual(response.text, "Hello, late")
+        server.waitForLog("msg=\"generation ready\"", "generation=2", "cause=reload")
+        XCTAssertFalse(server.log.contains("still under way"), server.log)
+    }
+
+    /// A client that never finishes its handshake holds the reload up for the wait's limit only.
+    func testAReloadWaitsForAHandshakeThatNeverEndsOnlySoLong() throws {
+        let (server, client) = try startReloadRemovingAnAddressWithAHandshakeUnderWay()
+        defer { server.stop() }
+        server.waitForLog("msg=\"handshakes still under way on removed addresses at the wait's limit; reloading without them\"", "handshakes=1")
+        server.waitForLog("msg=\"generation ready\"", "generation=2", "cause=reload")
+        client.abort()
+    }
+
+    /// A stop during the wait drains at once, waiting for the removed address's handshake as for
+    /// its own, and starts no generation.
+    func testAStopDuringTheReloadsWaitStartsNoGeneration() throws {
+        let (server, client) = try startReloadRemovingAnAddressWithAHandshakeUnderWay()
+        defer { server.stop() }
+        server.signal(SIGTERM)
+        server.waitForLog("msg=\"waiting for handshakes under way\"", "handshakes=1")
+        try client.send("GET /hello/late HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().text, "Hello, late")
+        XCTAssertEqual(server.waitForExit()?.code, 0)
+        XCTAssertTrue(server.lines(containing: "generation=2").isEmpty, server.log)
+    }
+
+    /// A server listening on a socket passed in with its handshakes held open, and on a second
+    /// address; a client connected to the first (its connect returns at the SYN-ACK); then a
+    /// reload that removes the first, once the master says it waits for that handshake.
+    private func startReloadRemovingAnAddressWithAHandshakeUnderWay() throws -> (ServerProcess, EchoClient) {
+        let config = ServerProcess.temporaryDirectory() + "/supervisor.conf"
+        let server: ServerProcess
+        let port: UInt16
+        do {
+            let listener = try EchoListener()
+            listener.holdHandshakesOpen()
+            port = listener.port
+            try write("workers = 1\nbind = 127.0.0.1:\(port)\nbind = 127.0.0.1:0\nhealth-interval = 0\n", to: config)
+            server = try ServerProcess(["start", "--config", config], socketActivated: listener)
+        }  // The test's copy is closed: the server holds the socket's only descriptors.
+        server.waitForLog("msg=\"generation ready\"", "generation=1")
+        let client = try EchoClient(port: port, timeout: ServerProcess.deadline)
+        try write("workers = 1\nbind = 127.0.0.1:0\nhealth-interval = 0\n", to: config)
+        server.signal(SIGHUP)
+        server.waitForLog("msg=\"reloading once the handshakes under way on removed addresses land\"", "handshakes=1")
+        return (server, client)
+    }
+
     func testScalingDownLosesNoConnectionWaitingInTheAcceptQueue() throws {
         let server = try ServerProcess(["start", "--workers", "2", "--bind", "127.0.0.1:0", "--health-interval", "0"])
         defer { server.stop() }
@@ -150,4 +212,20 @@ final class EchoListener {
     }
 
     deinit { close(fd) }
+
+    /// From now on the kernel keeps a connection's handshake open (`SYN_RECV`) until the client's
+    /// first bytes (`TCP_DEFER_ACCEPT`): a handshake under way for as long as a test needs.
+    func holdHandshakesOpen() {
+        var seconds: CInt = 30
+        XCTAssertEqual(setsockopt(fd, CInt(IPPROTO_TCP), TCP_DEFER_ACCEPT, &seconds, socklen_t(MemoryLayout<CInt>.size)), 0)
+    }
+}
+
+extension ServerProcess {
+    /// A server given `listener` as systemd would (`LISTEN_FDS`; the shell execs the binary, so
+    /// `LISTEN_PID` names the process that serves).
+    convenience init(_ arguments: [String], socketActivated listener: EchoListener) throws {
+        try self.init(arguments, environment: ["LISTEN_FDS": "1", "LISTEN_FDNAMES": "http"],
+                      launcher: ["/bin/sh", "-c", "LISTEN_PID=$$ exec \"$0\" \"$@\""], passing: [(listener.fd, 3)])
+    }
 }
