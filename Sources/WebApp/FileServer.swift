@@ -12,7 +12,9 @@ import Posix
 /// `open`, `fstat` and `readdir` run on the blocking pool; the bytes go out with `sendfile(2)`.
 public final class FileServer: @unchecked Sendable {
     public let root: String
-    let rootFD: FileDescriptor
+    /// Owns the folder's descriptor, closed once the server and every pool job that captured this
+    /// (not the bare descriptor, which a job could then use after the close) are gone.
+    let folder: OpenFile
     let pool: BlockingPool
     let uploads: UploadLimit
     /// Numbers this worker's temp files; touched only on the loop (hence `@unchecked Sendable`).
@@ -35,7 +37,7 @@ public final class FileServer: @unchecked Sendable {
             throw RootError(root: root, error: error)
         }
         self.root = root
-        rootFD = fd
+        folder = OpenFile(taking: fd)
         self.pool = pool
         self.uploads = uploads
         Self.sweepAbandonedUploads(fd)
@@ -66,11 +68,11 @@ public final class FileServer: @unchecked Sendable {
     public func file(_ request: Request) async -> Response {
         if let answer = fileWithoutWaiting(request) { return answer }
         guard let name = Self.fileName(of: request) else { return Self.invalidFileName }
-        let rootFD = rootFD
+        let folder = folder
         let found: Representation?
         do {
             found = try await pool.run { () throws -> Representation? in
-                guard let opened = try Self.openRegular(rootFD, name.value) else { return nil }
+                guard let opened = try Self.openRegular(folder.fd, name.value) else { return nil }
                 return Representation(file: opened, content: Self.readSmall(opened), name: name.value)
             }
         } catch {
@@ -194,8 +196,8 @@ public final class FileServer: @unchecked Sendable {
 
     @LoopActor
     public func listing(_ request: Request) async -> Response {
-        let rootFD = rootFD
-        guard let entries = try? await pool.run({ Self.readEntries(rootFD) }) else {
+        let folder = folder
+        guard let entries = try? await pool.run({ Self.readEntries(folder.fd) }) else {
             return .text("cannot list the folder\n", status: .internalServerError)
         }
         var html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Files</title></head><body>\n<h1>Files</h1>\n<ul>\n"

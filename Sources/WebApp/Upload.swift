@@ -30,13 +30,13 @@ extension FileServer {
         }
         defer { uploads.release() }
 
-        let rootFD = rootFD
+        let folder = folder  // the jobs below, the clean-up task too, keep it open
         uploadCount &+= 1
         let temp = "\(Self.tempPrefix)\(Process.id)-\(uploadCount).tmp"
         let fd: FileDescriptor
         do {
             fd = try await pool.run { () throws -> FileDescriptor in
-                try FileSystem.open(temp, in: rootFD, [.writeOnly, .create, .exclusive, .noFollow], permissions: 0o644)
+                try FileSystem.open(temp, in: folder.fd, [.writeOnly, .create, .exclusive, .noFollow], permissions: 0o644)
             }
         } catch {
             return Self.failureResponse(error)
@@ -45,7 +45,7 @@ extension FileServer {
         defer {
             if !keep {
                 let pool = pool
-                Task { _ = try? await pool.run { fd.close(); try? FileSystem.remove(temp, in: rootFD) } }
+                Task { _ = try? await pool.run { fd.close(); try? FileSystem.remove(temp, in: folder.fd) } }
             }
         }
         do throws(HTTPServerError) {
@@ -74,10 +74,10 @@ extension FileServer {
         do {
             replaced = try await pool.run { () throws -> Bool in
                 try fd.synchronize()
-                let replaced = (try? FileSystem.status(of: name.value, in: rootFD, followingSymlinks: false)) != nil
-                try FileSystem.rename(temp, to: name.value, in: rootFD)
+                let replaced = (try? FileSystem.status(of: name.value, in: folder.fd, followingSymlinks: false)) != nil
+                try FileSystem.rename(temp, to: name.value, in: folder.fd)
                 fd.close()
-                try? rootFD.synchronize()  // make the rename itself durable
+                try? folder.fd.synchronize()  // make the rename itself durable
                 return replaced
             }
         } catch {

@@ -53,6 +53,23 @@ final class FileServerTests: XCTestCase {
                                    bodyless: method == "HEAD")
     }
 
+    /// The folder's descriptor lives as long as the server (and any pool job that uses it): a
+    /// server let go leaves no descriptor behind, and the one in use is not closed under it.
+    func testAFileServerLetGoClosesItsFolder() throws {
+        let before = Set(FileDescriptor.openDescriptors())
+        do {
+            let files = try FileServer(root: root, pool: pool, uploads: UploadLimit(counters: try SharedCounters(seats: 1), seat: 0, limit: 1))
+            let opened = Set(FileDescriptor.openDescriptors()).subtracting(before)
+            XCTAssertEqual(opened.count, 1, "the folder, once")
+            withExtendedLifetime(files) {}
+        }
+        XCTAssertEqual(Set(FileDescriptor.openDescriptors()), before, "the folder is closed with its server")
+        // The harness's server still serves from its own folder descriptor.
+        let served = try http.connect()
+        XCTAssertEqual(try get(served, "/files/small.txt").body, small)
+        try http.finish(served)
+    }
+
     /// 200 with the file's exact bytes and `Content-Length`, from memory and with `sendfile`;
     /// HEAD gives the length and no body.
     func testAFileIsServedWholeWithItsLength() throws {
