@@ -42,11 +42,12 @@ extension Master {
         // lands in its queue, up to a round trip from now; the old workers, who hold the socket,
         // must still be accepting then, or it is reset when the last of them closes it. So the
         // new generation (whose readiness retires them) waits for those handshakes, as a stop does.
-        let ports = removedPorts.union(pendingReload?.ports ?? [])
-        let underWay = removedPorts.isEmpty ? 0 : handshakesUnderWay(onPorts: ports)
+        // A reload during the wait joins it, and extends it only for handshakes of its own.
+        let underWay = removedPorts.isEmpty ? 0 : handshakesUnderWay(onPorts: removedPorts)
         if underWay > 0 || pendingReload != nil {
-            let limit = max(pendingReload?.limit ?? now, now + Self.handshakeWaitLimit)
-            pendingReload = (limit: limit, ports: ports, workers: workers)
+            let waiting = pendingReload?.limit ?? now
+            let limit = underWay > 0 ? max(waiting, now + Self.handshakeWaitLimit) : waiting
+            pendingReload = (limit: limit, ports: removedPorts.union(pendingReload?.ports ?? []), workers: workers)
             if underWay > 0 {
                 logger.info("reloading once the handshakes under way on removed addresses land", ("handshakes", LogValue(underWay)),
                             ("at_most_s", .string(Self.handshakeWaitLimit.secondsText)))
