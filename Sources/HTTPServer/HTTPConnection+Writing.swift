@@ -75,6 +75,15 @@ extension HTTPConnection {
         case copied(ByteBuffer)
         /// A stream, which `writeAtOnce` does not write: nothing sent.
         case notTried
+
+        /// Part of a file waits for the client to read it: for as long as a large file or a slow
+        /// reader takes.
+        var waitsToSendFile: Bool {
+            switch self {
+            case .file, .partly(_, then: .some): true
+            default: false
+            }
+        }
     }
 
     struct FilePart {

@@ -162,7 +162,12 @@ final class HTTPConnection: ReadinessListener {
             var written: Bool
             switch writeAtOnce(response, for: answering, keepAlive: keepAlive) {
             case let .finished(ok): written = ok
-            case let progress: written = await finishWriting(progress, response, for: answering, keepAlive: keepAlive)
+            case let progress:
+                // Meanwhile the input buffer, empty and not read again before the next request
+                // (the body is done), goes back to the loop: 1,000 clients downloading a large
+                // file held 4 KiB each for nothing.
+                if progress.waitsToSendFile, start == end, request.body.isFinished { giveInput() }
+                written = await finishWriting(progress, response, for: answering, keepAlive: keepAlive)
             }
             if !countedAlready { ServiceStats.shared.served(method: methodIndex, status: response.status.code, begun: begun) }
             if let log { record(request, response, started: Instant(nanoseconds: begun), in: log) }
