@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import XCTest
 
 /// SIGHUP re-reads the config file: a valid one is applied in a new generation (worker count,
@@ -216,8 +217,7 @@ final class EchoListener {
     /// From now on the kernel keeps a connection's handshake open (`SYN_RECV`) until the client's
     /// first bytes (`TCP_DEFER_ACCEPT`): a handshake under way for as long as a test needs.
     func holdHandshakesOpen() {
-        var seconds: CInt = 30
-        XCTAssertEqual(setsockopt(fd, CInt(IPPROTO_TCP), TCP_DEFER_ACCEPT, &seconds, socklen_t(MemoryLayout<CInt>.size)), 0)
+        XCTAssertTrue(TestSupport.holdHandshakesOpen(on: fd), "setsockopt(TCP_DEFER_ACCEPT): errno \(errno)")
     }
 }
 

@@ -1,6 +1,6 @@
 import EventLoop
 import Glibc
-@testable import HTTPServer
+import HTTPServer
 import Posix
 import WebApp
 import XCTest
@@ -78,19 +78,17 @@ final class FileServerTests: XCTestCase {
         let huge = [UInt8](repeating: 0x61, count: 4 << 20)  // far more than a socket pair buffers
         try write(huge, to: "huge.bin")
         defer { unlink(root + "/huge.bin") }
-        let buffersLent = { LoopActor.assumeIsolated { ConnectionBuffers.shared.heads.lent } }
-        let workersBusy = { LoopActor.assumeIsolated { RequestWorkers.shared.count - RequestWorkers.shared.idle } }
         let served = try http.connect()
         XCTAssertEqual(try get(served, "/files/small.txt").body, small)
         try testLoop.settle()
-        let idle = buffersLent()
+        let idle = buffersLent
         served.client.peer.stopReading()  // the client reads nothing for now
         try served.client.peer.send("GET /files/huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
         // The file is opened on the blocking pool, then sent as far as the socket takes it.
         try testLoop.run(until: "the response to begin", timeout: .seconds(30)) { served.client.peer.unreadBytes > 0 }
         try testLoop.settle()
-        XCTAssertEqual(workersBusy(), 1, "the rest of the file waits for the client")
-        XCTAssertEqual(buffersLent(), idle, "and the connection holds no input buffer meanwhile")
+        XCTAssertEqual(workersBusy, 1, "the rest of the file waits for the client")
+        XCTAssertEqual(buffersLent, idle, "and the connection holds no input buffer meanwhile")
         try served.client.peer.startReading()
         let reply = try served.client.next()
         XCTAssertEqual(reply.status, 200)

@@ -6,13 +6,8 @@ import XCTest
 /// loop's free lists between requests, taken again when bytes arrive), and no task (its requests
 /// are served by the loop's request workers). Requests that arrive in pieces after the buffers
 /// went back, pipelined ones included, are still served whole and in order.
+/// (`buffersLent`, `parsersIdle`, `workersBusy`: Support/ConnectionHoldings.swift.)
 final class IdleConnectionTests: HTTPServingTestCase {
-    /// Input buffers lent to connections right now (by every connection of the process).
-    var buffersLent: Int { LoopActor.assumeIsolated { ConnectionBuffers.shared.heads.lent } }
-    var parsersIdle: Int { LoopActor.assumeIsolated { ConnectionBuffers.shared.idleParsers } }
-    /// Request workers serving a connection right now (not waiting for one).
-    var workersBusy: Int { LoopActor.assumeIsolated { RequestWorkers.shared.count - RequestWorkers.shared.idle } }
-
     /// A connection holds an input buffer only while it has bytes in hand that are not parsed:
     /// none before its first request, none while a head is partly there (the parser holds that
     /// part, and no task waits for the rest), none again once it was answered and kept.

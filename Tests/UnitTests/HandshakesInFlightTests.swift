@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import XCTest
 
 @testable import Posix
@@ -28,8 +29,7 @@ final class HandshakesInFlightTests: XCTestCase {
 
     /// The kernel then keeps a handshake open (`SYN_RECV`) until the client's first bytes.
     func holdHandshakesOpen(_ listener: FileDescriptor) throws {
-        var seconds: CInt = 30
-        XCTAssertEqual(setsockopt(listener.rawValue, CInt(IPPROTO_TCP), TCP_DEFER_ACCEPT, &seconds, socklen_t(MemoryLayout<CInt>.size)), 0)
+        XCTAssertTrue(TestSupport.holdHandshakesOpen(on: listener.rawValue), "setsockopt(TCP_DEFER_ACCEPT): errno \(errno)")
     }
 
     /// The same over IPv6, which the kernel dumps as a family of its own.
