@@ -233,6 +233,18 @@ public final class Connection {
         return length
     }
 
+    /// Waits for room to write without a task, after a write or `sendFileNow` found the socket
+    /// full: tells `listener` once the client has read some (or the connection failed), `timeout`
+    /// passes, or the connection is closed. Returns `.cancelled` at once instead, without telling,
+    /// when it is closed already; nil when the listener will be told. The listener is not
+    /// retained: it must live until it is told.
+    public func whenWritable(timeout: Duration?, tell listener: any WritabilityListener) -> IOWakeup? {
+        if handle.isClosed { return .cancelled }
+        handle.arm(timeout: timeout)
+        handle.writeListener = listener
+        return nil
+    }
+
     /// Closes after an error reply without destroying it: sends FIN, then reads and discards what
     /// the client still sends (up to `timeout`) before closing. Closing with unread input makes the
     /// kernel send RST, and a client that gets RST may lose the reply it has not read yet.

@@ -20,6 +20,15 @@ public protocol ReadinessListener: AnyObject {
     func readinessChanged(_ wakeup: IOWakeup)
 }
 
+/// Told on the loop when a write it waits for may go on: for a writer that waits without a task
+/// (a large file sent to a slow client, which then holds no task and none of its memory).
+public protocol WritabilityListener: AnyObject {
+    /// `.ready` (room in the socket's buffer, or an error to find), `.timedOut`, or `.cancelled`
+    /// (closed, or the loop is closing everything). Called from the loop itself: it must not
+    /// block or wait.
+    func writabilityChanged(_ wakeup: IOWakeup)
+}
+
 /// One descriptor registered in the loop's epoll, edge-triggered, once, for both directions.
 ///
 /// A task that hits `EAGAIN` parks its continuation here and the reactor resumes it on the next
@@ -37,6 +46,9 @@ final class IOHandle: TimerTarget {
     /// outlives its registration (`Connection.whenReadable`), and the hot path saves a retain
     /// and a release per wait.
     @exclusivity(unchecked) unowned(unsafe) var readListener: (any ReadinessListener)?
+    /// Waits for room to write instead of a task, when no `writeWaiter` does. Not retained, as
+    /// `readListener`.
+    @exclusivity(unchecked) unowned(unsafe) var writeListener: (any WritabilityListener)?
     /// The waiting read is for the next request on an otherwise idle connection: a drain may end it.
     @exclusivity(unchecked) var readIsIdle = false
     /// False once a read came back short or with `EAGAIN`, true again at the next input edge: with
@@ -79,11 +91,14 @@ final class IOHandle: TimerTarget {
         if let waiter = writeWaiter {
             writeWaiter = nil
             waiter.resume(returning: wakeup)
+        } else if let listener = writeListener {
+            writeListener = nil
+            listener.writabilityChanged(wakeup)
         }
     }
 
     override func timerFired(now: UInt64) {
-        guard !isClosed, readWaiter != nil || writeWaiter != nil || readListener != nil, deadline != 0 else { return }
+        guard !isClosed, readWaiter != nil || writeWaiter != nil || readListener != nil || writeListener != nil, deadline != 0 else { return }
         if deadline <= now {
             resumeRead(.timedOut)
             resumeWrite(.timedOut)

@@ -12,7 +12,7 @@ import Posix
 /// bytes in hand: an idle keep-alive connection gives them back and waits for its next request
 /// without them.
 @LoopActor
-final class HTTPConnection: ReadinessListener {
+final class HTTPConnection: ReadinessListener, WritabilityListener {
     let connection: Connection
     /// Strong, not `unowned`: the service outlives its connections and holds none of them, and an
     /// `unowned` reference costs a check and a retain at each of the dozen uses per request.
@@ -51,6 +51,11 @@ final class HTTPConnection: ReadinessListener {
     /// The connection's own task, waiting for the connection to be done (`run`). Touched on the
     /// loop's thread only, from the loop's own callback too (`readinessChanged`).
     nonisolated(unsafe) private var finished: UnsafeContinuation<Void, Never>?
+    /// A file response that waits for its client without a task (nil: none).
+    @exclusivity(unchecked) private var waitingSend: WaitingSend?
+    /// Why the wait for `waitingSend` ended (nil: it has not), set by the loop's callback
+    /// (`writabilityChanged`). Read and written on the loop's thread only.
+    nonisolated(unsafe) private var sendWakeup: IOWakeup?
     /// The connection waits without a task for the rest of a head: its timeout is answered
     /// (408), unlike an idle connection's. Read and written on the loop's thread only.
     nonisolated(unsafe) private var waitsMidHead = false
@@ -81,7 +86,8 @@ final class HTTPConnection: ReadinessListener {
     }
 
     /// Serves, on a worker, what has arrived: requests until the connection has nothing in hand
-    /// (it then waits for its next bytes without the worker) or is done. Inlined into its one
+    /// (it then waits for its next bytes without the worker), waits for its client to read a
+    /// large file (without the worker too), or is done. Inlined into its one
     /// caller (`RequestWorkers.work`): called, it cost a frame and a hop to the loop's executor
     /// per connection served (~220 instructions a request).
     @inline(__always)
@@ -89,6 +95,9 @@ final class HTTPConnection: ReadinessListener {
         if settings.proxyProtocol && !proxyHeaderRead {
             guard await readProxyHeader() else { return finish() }
             proxyHeaderRead = true
+        }
+        if sendWakeup != nil {
+            guard await finishSend() else { return }
         }
         while true {
             if servedAny { headDeadline = 0 }  // a kept-alive connection's head: from its first byte
@@ -127,7 +136,11 @@ final class HTTPConnection: ReadinessListener {
             let answering = Answering(head)
             let methodIndex = Self.methodIndex(head.method)
             let request = nextRequest(consume head, hasBody: hasBody)
-            let log = service.accessLog
+            // A request without a body needs nothing more of the input buffer while its handler
+            // runs, which may await the disk, the blocking pool or another server for long: the
+            // buffer goes back to the loop, unless a pipelined request waits in it (1,000 clients
+            // asking at once for a file not yet open held 4 KiB each for nothing).
+            if !hasBody, start == end { giveInput() }
             let begun = Instant.nowNanoseconds  // for the metrics' duration and the access log
             let response: Response
             if let router = service.router {
@@ -162,15 +175,26 @@ final class HTTPConnection: ReadinessListener {
             var written: Bool
             switch writeAtOnce(response, for: answering, keepAlive: keepAlive) {
             case let .finished(ok): written = ok
+            case let .file(part):
+                // The head went out and the rest of the file waits for the client to read: it is
+                // sent from the loop's writable events, without this worker (1,000 clients
+                // downloading a large file held a task's frames each, ~4 KiB, for nothing). The
+                // input buffer, empty and not read again before the next request (the body is
+                // done), goes back to the loop too.
+                if start == end, request.body.isFinished { giveInput() }
+                let answered = Answered(methodIndex: methodIndex, begun: begun, countedAlready: countedAlready,
+                                        discardAfterAnswer: discardAfterAnswer, keepAlive: keepAlive)
+                waitingSend = WaitingSend(part: part, request: consume request, response: response, answered: answered)
+                if waitToSend() { return }
+                guard await finishSend() else { return }  // closed already: this ends it
+                continue
             case let progress:
-                // Meanwhile the input buffer, empty and not read again before the next request
-                // (the body is done), goes back to the loop: 1,000 clients downloading a large
-                // file held 4 KiB each for nothing.
+                // Part of the head waits too (rare: the socket was full from the start): this
+                // worker waits for it, then for the file. The input buffer goes back meanwhile.
                 if progress.waitsToSendFile, start == end, request.body.isFinished { giveInput() }
                 written = await finishWriting(progress, response, for: answering, keepAlive: keepAlive)
             }
-            if !countedAlready { ServiceStats.shared.served(method: methodIndex, status: response.status.code, begun: begun) }
-            if let log { record(request, response, started: Instant(nanoseconds: begun), in: log) }
+            account(request, response, method: methodIndex, begun: begun, counted: countedAlready)
             if written && discardAfterAnswer {
                 // The next request starts after this body: read and drop it, within reason.
                 written = await discardBody(request.body)
@@ -190,6 +214,102 @@ final class HTTPConnection: ReadinessListener {
                 }
             }
         }
+    }
+
+    /// Counts an answered request in the metrics (unless `counted` already), and logs it.
+    @inline(__always)
+    private func account(_ request: Request, _ response: Response, method: Int, begun: UInt64, counted: Bool) {
+        if !counted { ServiceStats.shared.served(method: method, status: response.status.code, begun: begun) }
+        if let log = service.accessLog { record(request, response, started: Instant(nanoseconds: begun), in: log) }
+    }
+
+    // MARK: Sending a file without a task
+
+    /// What the rest of a request's service needs once its file is sent: plain values, taken
+    /// before the response was written.
+    struct Answered {
+        let methodIndex: Int
+        /// When the handler was called (`Instant.nowNanoseconds`): the metrics' duration, the log's.
+        let begun: UInt64
+        /// A WebSocket's 101, counted as its session started.
+        let countedAlready: Bool
+        /// The handler left a body small enough to read and drop to keep the connection.
+        let discardAfterAnswer: Bool
+        let keepAlive: Bool
+    }
+
+    /// A file response whose rest waits for its client to read: what is left of the file, and
+    /// what the rest of the request's service needs once it is sent.
+    struct WaitingSend {
+        var part: FilePart
+        /// Taken out (`Optional.take`) to be handed on, so that nothing else holds it then and
+        /// `keepForNext` can keep it for the next request.
+        var request: Request?
+        let response: Response
+        let answered: Answered
+    }
+
+    /// Where `resumeSend` left a waiting file.
+    enum SendProgress {
+        /// The rest waits for the client again, without a task.
+        case waiting
+        /// All sent (true), or the connection failed, stalled past `--write-timeout` or was closed
+        /// (false): the request's service goes on from there.
+        case sent(Request, Response, Answered, Bool)
+    }
+
+    /// Has the rest of `waitingSend` wait for room without a task: true when the loop will tell
+    /// `writabilityChanged`, false when the connection is closed already (`sendWakeup` says so).
+    private func waitToSend() -> Bool {
+        guard let wakeup = connection.whenWritable(timeout: settings.writeTimeout, tell: self) else { return true }
+        sendWakeup = wakeup
+        return false
+    }
+
+    /// Called by the loop, on its thread, when the socket has room for more of `waitingSend` (or
+    /// the wait ended): a worker goes on with it (`finishSend`).
+    nonisolated func writabilityChanged(_ wakeup: IOWakeup) {
+        sendWakeup = wakeup
+        workers.serve(self)
+    }
+
+    /// Sends what the socket takes now of `waitingSend`.
+    private func resumeSend() -> SendProgress {
+        guard var send = waitingSend.take(), let request = send.request.take() else { return .waiting }  // cannot be: there is one
+        let wakeup = sendWakeup ?? .ready
+        sendWakeup = nil
+        guard case .ready = wakeup,
+              let sent = connection.sendFileNow(send.part.file.fd, offset: send.part.offset, length: send.part.length)
+        else { return .sent(request, send.response, send.answered, false) }
+        guard sent < send.part.length else { return .sent(request, send.response, send.answered, true) }
+        send.part = FilePart(file: send.part.file, offset: send.part.offset + sent, length: send.part.length - sent)
+        send.request = request
+        waitingSend = send
+        return waitToSend() ? .waiting : resumeSend()
+    }
+
+    /// Goes on with a waiting file once the loop said the socket has room (or the wait ended);
+    /// once it is all sent, or failed, does what `serveUntilIdle` does after any answer. True when
+    /// the connection is to serve on (its next request is read, or waited for, as usual); false
+    /// when it waits for its client again, or is finished. Out of line: it runs once per writable
+    /// event of a large file, not per request.
+    @inline(never)
+    private func finishSend() async -> Bool {
+        guard case let .sent(request, response, answered, sent) = resumeSend() else { return false }
+        var written = sent
+        var keepAlive = answered.keepAlive
+        account(request, response, method: answered.methodIndex, begun: answered.begun, counted: answered.countedAlready)
+        if written && answered.discardAfterAnswer {
+            written = await discardBody(request.body)
+            keepAlive = written
+        }
+        keepForNext(consume request)
+        guard written, keepAlive else {
+            if keepAlive == false { await connection.lingeringClose() }
+            finish()
+            return false
+        }
+        return true
     }
 
     // MARK: Waiting without a task
@@ -368,6 +488,7 @@ final class HTTPConnection: ReadinessListener {
     }
 
     private func giveInput() {
+        guard input.count > 0 else { return }  // none lent: given back already
         if input.count == ConnectionBuffers.headSize { heads.give(input) } else { buffers.bodies.give(input) }
         input = UnsafeMutableRawBufferPointer(start: nil, count: 0)
         start = 0

@@ -70,11 +70,12 @@ final class FileServerTests: XCTestCase {
         try http.finish(served)
     }
 
-    /// A file that waits for its client to read is sent while the connection holds no input
-    /// buffer: nothing more of the client's is in hand, and its request is done (1,000 clients
-    /// downloading a large file held 4 KiB each for nothing). The connection then serves its next
-    /// request as before.
-    func testAFileThatWaitsForItsClientHoldsNoInputBuffer() throws {
+    /// A file that waits for its client to read is sent from the loop's writable events: the
+    /// connection holds no request worker meanwhile (a task's frames) and no input buffer (nothing
+    /// more of the client's is in hand, and its request is done); 1,000 clients downloading a large
+    /// file held both for nothing. Other connections are served while it waits, and it then serves
+    /// its next request as before.
+    func testAFileThatWaitsForItsClientHoldsNoWorkerAndNoInputBuffer() throws {
         let huge = [UInt8](repeating: 0x61, count: 4 << 20)  // far more than a socket pair buffers
         try write(huge, to: "huge.bin")
         defer { unlink(root + "/huge.bin") }
@@ -87,14 +88,47 @@ final class FileServerTests: XCTestCase {
         // The file is opened on the blocking pool, then sent as far as the socket takes it.
         try testLoop.run(until: "the response to begin", timeout: .seconds(30)) { served.client.peer.unreadBytes > 0 }
         try testLoop.settle()
-        XCTAssertEqual(workersBusy, 1, "the rest of the file waits for the client")
+        XCTAssertEqual(workersBusy, 0, "the rest of the file waits for the client without a worker")
         XCTAssertEqual(buffersLent, idle, "and the connection holds no input buffer meanwhile")
+        let other = try http.connect()
+        XCTAssertEqual(try get(other, "/files/small.txt").body, small, "another connection is served meanwhile")
+        try http.finish(other)
         try served.client.peer.startReading()
         let reply = try served.client.next()
         XCTAssertEqual(reply.status, 200)
         XCTAssertTrue(reply.body == huge, "the 4 MiB body differs from the file")
         XCTAssertEqual(try get(served, "/files/small.txt").body, small, "the connection goes on")
         try http.finish(served)
+    }
+
+    /// A client that stops reading a file for longer than `--write-timeout` is cut off: the
+    /// connection is closed and holds nothing more (no worker waits for it). One that reads gets
+    /// the whole file under the same timeout: it bounds each wait, not the whole send.
+    func testAFileStalledPastTheWriteTimeoutIsCutOff() throws {
+        let huge = [UInt8](repeating: 0x62, count: 4 << 20)
+        try write(huge, to: "huge.bin")
+        defer { unlink(root + "/huge.bin") }
+        var settings = HTTPSettings()
+        settings.writeTimeout = .milliseconds(300)
+        let files = try FileServer(root: root, pool: pool, uploads: UploadLimit(counters: try SharedCounters(seats: 1), seat: 0, limit: 1))
+        let strict = HTTPHarness(testLoop, routes: LoopActor.assumeIsolated { BuiltInApp.routes(files: files) }, settings: settings)
+        let stalled = try strict.connect()
+        stalled.client.peer.stopReading()
+        try stalled.client.peer.send("GET /files/huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        try testLoop.run(until: "the response to begin", timeout: .seconds(30)) { stalled.client.peer.unreadBytes > 0 }
+        try testLoop.run(until: "the stalled connection to be closed", timeout: .seconds(30)) { strict.isDone(stalled) }
+        XCTAssertEqual(workersBusy, 0, "nothing waits for the closed connection")
+        try stalled.client.peer.startReading()
+        try testLoop.run(until: "the client to see the end", timeout: .seconds(30)) { stalled.client.peer.isFinished }
+        XCTAssertLessThan(stalled.client.peer.received.count, huge.count, "the file was cut off, not sent whole")
+        stalled.client.peer.close()
+
+        let reading = try strict.connect()
+        try reading.client.peer.send("GET /files/huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        let reply = try reading.client.next(timeout: .seconds(30))
+        XCTAssertEqual(reply.status, 200)
+        XCTAssertTrue(reply.body == huge, "a client that reads gets the whole file")
+        try strict.finish(reading)
     }
 
     /// 200 with the file's exact bytes and `Content-Length`, from memory and with `sendfile`;

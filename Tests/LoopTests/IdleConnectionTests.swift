@@ -36,6 +36,34 @@ final class IdleConnectionTests: HTTPServingTestCase {
         XCTAssertEqual(buffersLent, before)
     }
 
+    /// A request without a body holds no input buffer while its handler waits (for the disk, the
+    /// blocking pool, another server): nothing more is read for it. One with a request pipelined
+    /// behind it keeps the buffer, which holds that request, and both are answered in order.
+    func testARequestWithoutABodyHoldsNoInputBufferWhileItsHandlerWaits() throws {
+        let http = harness()
+        let served = try http.connect()
+        XCTAssertEqual(try served.client.exchange("GET /hello/first HTTP/1.1\r\nHost: x\r\n\r\n").text, "Hello, first")
+        try testLoop.settle()
+        let idle = buffersLent
+        try served.client.peer.send("GET /later HTTP/1.1\r\nHost: x\r\n\r\n")
+        try testLoop.settle()
+        XCTAssertEqual(workersBusy, 1, "the handler waits for the gate")
+        XCTAssertEqual(buffersLent, idle, "without the input buffer")
+        openGate()
+        XCTAssertEqual(try served.client.next().text, "later")
+
+        gate = LoopActor.assumeIsolated { Gate() }
+        let pipelined = harness()
+        let second = try pipelined.connect()
+        try second.client.peer.send("GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET /hello/next HTTP/1.1\r\nHost: x\r\n\r\n")
+        try testLoop.settle()
+        XCTAssertEqual(buffersLent, idle + 1, "the buffer holds the pipelined request")
+        openGate()
+        XCTAssertEqual(try [second.client.next(), second.client.next()].map(\.text), ["later", "Hello, next"])
+        try pipelined.finish(second)
+        try http.finish(served)
+    }
+
     /// After the buffers went back, pipelined requests that arrive split anywhere, heads cut in
     /// the middle of a field and a body cut in two, are answered whole and in order.
     func testPipelinedRequestsArrivingInPiecesAfterTheBuffersWentBack() throws {
