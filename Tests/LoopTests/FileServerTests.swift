@@ -102,8 +102,9 @@ final class FileServerTests: XCTestCase {
     }
 
     /// A client that stops reading a file for longer than `--write-timeout` is cut off: the
-    /// connection is closed and holds nothing more (no worker waits for it). One that reads gets
-    /// the whole file under the same timeout: it bounds each wait, not the whole send.
+    /// connection is closed and holds nothing more (no worker waits for it). So is one still
+    /// waiting when a drain's deadline ends every wait. One that reads gets the whole file under
+    /// the same timeout: it bounds each wait, not the whole send.
     func testAFileStalledPastTheWriteTimeoutIsCutOff() throws {
         let huge = [UInt8](repeating: 0x62, count: 4 << 20)
         try write(huge, to: "huge.bin")
@@ -122,6 +123,19 @@ final class FileServerTests: XCTestCase {
         try testLoop.run(until: "the client to see the end", timeout: .seconds(30)) { stalled.client.peer.isFinished }
         XCTAssertLessThan(stalled.client.peer.received.count, huge.count, "the file was cut off, not sent whole")
         stalled.client.peer.close()
+
+        // At a drain's deadline every wait ends: a file waiting for its client too.
+        let abandoned = try http.connect()
+        abandoned.client.peer.stopReading()
+        try abandoned.client.peer.send("GET /files/huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        try testLoop.run(until: "the response to begin", timeout: .seconds(30)) { abandoned.client.peer.unreadBytes > 0 }
+        try testLoop.settle()
+        XCTAssertFalse(http.isDone(abandoned), "under the default 30 s write timeout, the file waits")
+        let loop = testLoop.loop
+        LoopActor.assumeIsolated { loop.cancelAllWaits() }
+        try testLoop.run(until: "the abandoned connection to be closed", timeout: .seconds(30)) { http.isDone(abandoned) }
+        XCTAssertEqual(workersBusy, 0)
+        abandoned.client.peer.close()
 
         let reading = try strict.connect()
         try reading.client.peer.send("GET /files/huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
