@@ -8,7 +8,7 @@ final class HeapReturnTests: XCTestCase {
 
     func testASteadyWorkerNeverGivesBack() {
         var policy = HeapReturn(free: 3 * mib)
-        for free in [3 * mib, 3 * mib + 500_000, 2 * mib, 3 * mib, 4 * mib - 1] {
+        for free in [3 * mib, 3 * mib + 500_000, 2 * mib + 500_000, 3 * mib, 3 * mib + 500_000 - 1] {
             XCTAssertFalse(policy.isDue(free: free), "free \(free): less than a step above the low point")
         }
     }
@@ -23,7 +23,7 @@ final class HeapReturnTests: XCTestCase {
         policy.gaveBack(free: 12 * mib)
         // malloc still counts the given-back blocks as free: that is no reason to do it again.
         XCTAssertFalse(policy.isDue(free: 12 * mib))
-        XCTAssertFalse(policy.isDue(free: 13 * mib))
+        XCTAssertFalse(policy.isDue(free: 12 * mib + 500_000))
     }
 
     func testMemoryReusedAndFreedAgainIsGivenBackAgain() {
@@ -32,6 +32,13 @@ final class HeapReturnTests: XCTestCase {
         // The next burst reuses 6 MiB of the given-back blocks (faulting them in again), then frees them.
         XCTAssertFalse(policy.isDue(free: 4 * mib))
         XCTAssertTrue(policy.isDue(free: 10 * mib), "6 MiB were resident and free again")
+    }
+
+    /// 1,000 keep-alive connections closing free about 1.9 MB: that is a burst to give back.
+    func testAThousandConnectionsClosingAreGivenBack() {
+        var policy = HeapReturn(free: 2 * mib)
+        XCTAssertFalse(policy.isDue(free: 1 * mib + 300_000), "while they are open")
+        XCTAssertTrue(policy.isDue(free: 1 * mib + 300_000 + 1_900_000), "once they closed")
     }
 
     func testLiveStateIsNotGivenBack() {
