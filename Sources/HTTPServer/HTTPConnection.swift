@@ -189,8 +189,9 @@ final class HTTPConnection: ReadinessListener, WritabilityListener {
                 guard await finishSend() else { return }  // closed already: this ends it
                 continue
             case let progress:
-                // Part of the head waits too (rare: the socket was full from the start): this
-                // worker waits for it, then for the file. The input buffer goes back meanwhile.
+                // Anything else that waits (a large body from memory, a stream, or a head the
+                // socket did not take whole, then its file): this worker waits for it. A file
+                // behind part of a head gives the input buffer back meanwhile, as above.
                 if progress.waitsToSendFile, start == end, request.body.isFinished { giveInput() }
                 written = await finishWriting(progress, response, for: answering, keepAlive: keepAlive)
             }
