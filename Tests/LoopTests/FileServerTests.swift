@@ -11,6 +11,7 @@ final class FileServerTests: XCTestCase {
     var testLoop: TestLoop!
     var root = ""
     var pool: BlockingPool!
+    var files: FileServer!
     var http: HTTPHarness!
     /// 16 bytes: small enough to be cached and sent from memory.
     let small = Array("hello, the file\n".utf8)
@@ -28,9 +29,14 @@ final class FileServerTests: XCTestCase {
         XCTAssertEqual(mkdir(root + "/sub", 0o755), 0)
         XCTAssertEqual(symlink("/etc/passwd", root + "/escape"), 0)
         pool = BlockingPool(threads: 2)
-        let files = try FileServer(root: root, pool: pool, uploads: UploadLimit(counters: try SharedCounters(seats: 1), seat: 0, limit: 1))
-        let routes = LoopActor.assumeIsolated { BuiltInApp.routes(files: files) }
-        http = HTTPHarness(testLoop, routes: routes)
+        files = try FileServer(root: root, pool: pool, uploads: UploadLimit(counters: try SharedCounters(seats: 1), seat: 0, limit: 1))
+        http = harness(HTTPSettings())
+    }
+
+    /// The built-in app's routes on the test's folder, served with `settings`.
+    func harness(_ settings: HTTPSettings) -> HTTPHarness {
+        let files: FileServer = files
+        return HTTPHarness(testLoop, routes: LoopActor.assumeIsolated { BuiltInApp.routes(files: files) }, settings: settings)
     }
 
     override func tearDown() {
@@ -111,8 +117,7 @@ final class FileServerTests: XCTestCase {
         defer { unlink(root + "/huge.bin") }
         var settings = HTTPSettings()
         settings.writeTimeout = .milliseconds(300)
-        let files = try FileServer(root: root, pool: pool, uploads: UploadLimit(counters: try SharedCounters(seats: 1), seat: 0, limit: 1))
-        let strict = HTTPHarness(testLoop, routes: LoopActor.assumeIsolated { BuiltInApp.routes(files: files) }, settings: settings)
+        let strict = harness(settings)
         let stalled = try strict.connect()
         stalled.client.peer.stopReading()
         try stalled.client.peer.send("GET /files/huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -41,9 +41,7 @@ final class IdleConnectionTests: HTTPServingTestCase {
     /// behind it keeps the buffer, which holds that request, and both are answered in order.
     func testARequestWithoutABodyHoldsNoInputBufferWhileItsHandlerWaits() throws {
         let http = harness()
-        let served = try http.connect()
-        XCTAssertEqual(try served.client.exchange("GET /hello/first HTTP/1.1\r\nHost: x\r\n\r\n").text, "Hello, first")
-        try testLoop.settle()
+        let served = try servedOnceAndIdle(http)
         let idle = buffersLent
         try served.client.peer.send("GET /later HTTP/1.1\r\nHost: x\r\n\r\n")
         try testLoop.settle()
@@ -64,13 +62,19 @@ final class IdleConnectionTests: HTTPServingTestCase {
         try http.finish(served)
     }
 
+    /// A connection that served one request and went idle (its buffers given back).
+    private func servedOnceAndIdle(_ http: HTTPHarness) throws -> HTTPHarness.Served {
+        let served = try http.connect()
+        XCTAssertEqual(try served.client.exchange("GET /hello/first HTTP/1.1\r\nHost: x\r\n\r\n").text, "Hello, first")
+        try testLoop.settle()
+        return served
+    }
+
     /// After the buffers went back, pipelined requests that arrive split anywhere, heads cut in
     /// the middle of a field and a body cut in two, are answered whole and in order.
     func testPipelinedRequestsArrivingInPiecesAfterTheBuffersWentBack() throws {
         let http = harness()
-        let served = try http.connect()
-        XCTAssertEqual(try served.client.exchange("GET /hello/first HTTP/1.1\r\nHost: x\r\n\r\n").text, "Hello, first")
-        try testLoop.settle()
+        let served = try servedOnceAndIdle(http)
         let idle = buffersLent
 
         let pieces = ["GET /hello/a HTTP/1.1\r\nHo", "st: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Le",
