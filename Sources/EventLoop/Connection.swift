@@ -98,7 +98,7 @@ public final class Connection {
     /// Reads what is there now, without waiting: nil when nothing is (then `whenReadable`).
     public func readIfAvailable(into buffer: UnsafeMutableRawBufferPointer) -> ReadResult? {
         guard handle.readReady else { return nil }
-        switch handle.fd.readSome(into: buffer) {
+        switch handle.fd.receiveSome(into: buffer) {
         case let .processed(count):
             if count < buffer.count && !handle.peerClosed { handle.readReady = false }
             return .bytes(count)
@@ -108,7 +108,7 @@ public final class Connection {
             handle.readReady = false
             return nil
         case let .failed(error):
-            record("read", error)
+            record("recv", error)
             return .closed
         }
     }
@@ -133,25 +133,25 @@ public final class Connection {
         return await writePending(pending, timeout: timeout)
     }
 
-    /// One `write` (or, with a non-empty `second`, one `writev`) of `first` then `second`, now,
+    /// One `send` (or, with a non-empty `second`, one `sendmsg`) of `first` then `second`, now,
     /// without waiting: how many bytes the kernel took (0 when its buffer is full), or nil when the
     /// connection failed. Lets a caller write from memory it can only lend synchronously
     /// (`Array.withUnsafeBytes`), then hand the rest to `write`, which copies it.
     @inline(__always)
     public func writeNow(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Int? {
-        if second.isEmpty { return taken(handle.fd.writeSome(first), by: "write") }
-        return taken(handle.fd.writeSome(first, second), by: "writev")
+        if second.isEmpty { return taken(handle.fd.sendSome(first), by: "send") }
+        return taken(handle.fd.sendSome(first, second), by: "sendmsg")
     }
 
     /// `writeNow` of `first` then an array's bytes. The array is lent by a nonisolated helper: an
     /// isolated closure handed to `withUnsafeBytes` costs a dynamic executor check on every call
     /// (`swift_task_isCurrentExecutor`, ~90 instructions a response).
     public func writeNow(_ first: UnsafeRawBufferPointer, _ second: [UInt8]) -> Int? {
-        taken(Self.writeSome(handle.fd, first, second), by: "writev")
+        taken(Self.sendSome(handle.fd, first, second), by: "sendmsg")
     }
 
-    private nonisolated static func writeSome(_ fd: FileDescriptor, _ first: UnsafeRawBufferPointer, _ second: [UInt8]) -> IOResult {
-        second.withUnsafeBytes { fd.writeSome(first, $0) }
+    private nonisolated static func sendSome(_ fd: FileDescriptor, _ first: UnsafeRawBufferPointer, _ second: [UInt8]) -> IOResult {
+        second.withUnsafeBytes { fd.sendSome(first, $0) }
     }
 
     /// The bytes a write took (0 when the socket is full), nil after recording its failure.
@@ -177,7 +177,7 @@ public final class Connection {
     private func writePending(_ pending: [UInt8], timeout: Duration?) async -> Bool {
         var offset = 0
         while offset < pending.count {
-            let result = pending.withUnsafeBytes { handle.fd.writeSome(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+            let result = pending.withUnsafeBytes { handle.fd.sendSome(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
             switch result {
             case let .processed(count) where count > 0:
                 if countsResponseBytes { ServiceStats.shared.traffic.wrote(count) }
@@ -185,7 +185,7 @@ public final class Connection {
             case .wouldBlock:
                 guard await waitWritable(timeout: timeout) == .ready else { return false }
             case let .failed(error):
-                record("write", error)
+                record("send", error)
                 return false
             case .processed, .endOfStream:
                 return false  // nothing taken of a non-empty buffer: the socket will not move

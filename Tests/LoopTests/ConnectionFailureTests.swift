@@ -73,8 +73,8 @@ final class ConnectionFailureTests: XCTestCase {
         XCTAssertNil(outcome.error)
         XCTAssertEqual(outcome.results, [.closed])
         let failure = try XCTUnwrap(outcome.failure, "the reset is recorded")
-        XCTAssertEqual(failure.syscall, "read")
+        XCTAssertEqual(failure.syscall, "recv")
         XCTAssertEqual(failure.errno, .connectionReset)
-        XCTAssertEqual(failure.description.hasPrefix("read(fd \(mine.rawValue)) failed: ECONNRESET"), true, failure.description)
+        XCTAssertEqual(failure.description.hasPrefix("recv(fd \(mine.rawValue)) failed: ECONNRESET"), true, failure.description)
     }
 }

@@ -63,6 +63,54 @@ final class IOFunnelTests: XCTestCase {
         XCTAssertEqual(Array("x".utf8).withUnsafeBytes { writer.writeSome($0) }, .failed(.badFileDescriptor))
     }
 
+    /// A connected, non-blocking `AF_UNIX` stream pair, closed after `body` (what remains open).
+    private func withSocketPair(_ body: (FileDescriptor, FileDescriptor) throws -> Void) throws {
+        var fds: [CInt] = [-1, -1]
+        let kind = CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
+        guard socketpair(AF_UNIX, kind, 0, &fds) == 0 else { throw SystemError("socketpair", errno: .current) }
+        let (mine, peer) = (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
+        defer {
+            mine.close()
+            peer.close()
+        }
+        try body(mine, peer)
+    }
+
+    private func receive(_ fd: FileDescriptor, upTo count: Int) -> (IOResult, [UInt8]) {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let result = bytes.withUnsafeMutableBytes { fd.receiveSome(into: $0) }
+        if case let .processed(n) = result { return (result, Array(bytes.prefix(n))) }
+        return (result, [])
+    }
+
+    /// The socket calls a connection makes (`recv`, `send`, `sendmsg`) give the outcomes the file
+    /// calls give: nothing yet, bytes in order, the peer's close as the end.
+    func testSocketCallsSendBothPiecesInOrderAndSeeTheEnd() throws {
+        try withSocketPair { mine, peer in
+            XCTAssertEqual(receive(mine, upTo: 16).0, .wouldBlock)
+            let head = Array("HTTP/1.1 200 OK\r\n\r\n".utf8), body = Array("hello".utf8)
+            let result = head.withUnsafeBytes { first in body.withUnsafeBytes { second in peer.sendSome(first, second) } }
+            XCTAssertEqual(result, .processed(head.count + body.count))
+            XCTAssertEqual(Array("!".utf8).withUnsafeBytes { peer.sendSome($0) }, .processed(1))
+            XCTAssertEqual(receive(mine, upTo: 64).1, head + body + Array("!".utf8))
+            _ = shutdown(peer.rawValue, CInt(SHUT_WR))
+            XCTAssertEqual(receive(mine, upTo: 16).0, .endOfStream)
+        }
+    }
+
+    /// A send to a peer that is gone fails with `EPIPE` and raises no `SIGPIPE`: the test runs
+    /// with the signal's default action, which would end this process.
+    func testSendToAClosedPeerIsEPIPEWithoutSignal() throws {
+        let previous = signal(SIGPIPE, SIG_DFL)
+        defer { signal(SIGPIPE, previous) }
+        try withSocketPair { mine, peer in
+            _ = shutdown(peer.rawValue, CInt(SHUT_RDWR))
+            XCTAssertEqual(Array("x".utf8).withUnsafeBytes { mine.sendSome($0) }, .failed(.brokenPipe))
+            let pair = Array("ab".utf8)
+            XCTAssertEqual(pair.withUnsafeBytes { both in mine.sendSome(both, both) }, .failed(.brokenPipe))
+        }
+    }
+
     /// `sendfile` from a file: the offset moves by what was sent, and past the end is the end.
     func testSendFileAdvancesTheOffsetAndEndsAtTheFileEnd() throws {
         let path = TemporaryPath.make("sendfile")

@@ -58,6 +58,18 @@ int clinux_close_range(unsigned int first, unsigned int last);
 /// `accept4(2)` is a GNU extension.
 int clinux_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 
+/// `sendmsg(2)` of two buffers (a response head, then its body) with `MSG_NOSIGNAL`. Inline C because
+/// Swift can point a `msghdr` at a stack pair of `iovec`s only from inside closures, which the hot
+/// path pays for; clang inlines this into the Swift caller.
+static inline ssize_t clinux_send_two(int fd, const void *first, size_t first_count,
+                                      const void *second, size_t second_count) {
+    struct iovec vectors[2] = {{(void *)first, first_count}, {(void *)second, second_count}};
+    struct msghdr message = {0};
+    message.msg_iov = vectors;
+    message.msg_iovlen = 2;
+    return sendmsg(fd, &message, MSG_NOSIGNAL);
+}
+
 /// `pipe2(2)` is a GNU extension.
 int clinux_pipe2(int fds[2], int flags);
 
