@@ -24,11 +24,21 @@ final class RequestWorkers: @unchecked Sendable {
     @exclusivity(unchecked) private var ready: [HTTPConnection] = []
     @exclusivity(unchecked) private var readyStart = 0
     /// Workers waiting for a connection, the one that waited least last (its memory is warm).
-    @exclusivity(unchecked) private var waiting: [UnsafeContinuation<HTTPConnection?, Never>] = []
+    @exclusivity(unchecked) private var waiting: [UnsafeContinuation<Hand, Never>] = []
     /// Workers alive, serving or waiting.
     @exclusivity(unchecked) private(set) var count = 0
     /// Workers resumed or started that have not run yet: each will look at `ready`.
     @exclusivity(unchecked) private var pending = 0
+
+    /// What a waiting worker is resumed with.
+    private enum Hand {
+        /// A connection to serve: the hot path, an event for an idle connection with no queue.
+        case connection(HTTPConnection)
+        /// Look at the queue when you run: a worker busy with it may be held up (see `wake`).
+        case lookAtQueue
+        /// End: enough workers wait already.
+        case end
+    }
 
     private init() {
         waiting.reserveCapacity(Self.retained)
@@ -45,7 +55,7 @@ final class RequestWorkers: @unchecked Sendable {
     func serve(_ connection: HTTPConnection) {
         if pending == 0, let worker = waiting.popLast() {
             pending += 1
-            worker.resume(returning: connection)
+            worker.resume(returning: .connection(connection))
             return
         }
         ready.append(connection)
@@ -58,12 +68,16 @@ final class RequestWorkers: @unchecked Sendable {
         LoopTasks.start { await RequestWorkers.shared.work() }
     }
 
-    /// Another worker for the queued connections: a waiting one, handed the oldest, or a new one.
+    /// Another worker for the queued connections, in case the one serving them is held up (a
+    /// handler that waits for the disk or a timer): a waiting one, or a new one. It takes from the
+    /// queue only when it runs, at the next turn, so the connections are served in the order they
+    /// came; the worker that woke it usually emptied the queue by then, and it waits again. (Handed
+    /// the oldest queued connection at once, as before, that connection waited a turn behind all
+    /// the others of its batch: a p99 of 2.1 ms instead of 1.4 at c=100 on the hello route.)
     private func wake() {
-        if let worker = waiting.last, let connection = takeReady() {
-            waiting.removeLast()
+        if let worker = waiting.popLast() {
             pending += 1
-            worker.resume(returning: connection)
+            worker.resume(returning: .lookAtQueue)
         } else {
             start()
         }
@@ -85,7 +99,7 @@ final class RequestWorkers: @unchecked Sendable {
     private func work() async {
         pending -= 1
         var next = takeReady()
-        while true {
+        serving: while true {
             if let connection = next {
                 if readyStart < ready.count && pending == 0 { wake() }
                 await connection.serveUntilIdle()
@@ -96,12 +110,19 @@ final class RequestWorkers: @unchecked Sendable {
             // and every worker of a burst would then find the list short.
             // `@Sendable`, so not isolated: an isolated closure handed to the runtime gets a
             // dynamic isolation check (`swift_task_isCurrentExecutor`) per call.
-            let handed: HTTPConnection? = await withUnsafeContinuation { @Sendable worker in
-                if self.waiting.count < Self.retained { self.waiting.append(worker) } else { worker.resume(returning: nil) }
+            let hand: Hand = await withUnsafeContinuation { @Sendable worker in
+                if self.waiting.count < Self.retained { self.waiting.append(worker) } else { worker.resume(returning: .end) }
             }
-            guard let connection = handed else { break }
-            pending -= 1
-            next = connection
+            switch hand {
+            case let .connection(connection):
+                pending -= 1
+                next = connection
+            case .lookAtQueue:
+                pending -= 1
+                next = takeReady()
+            case .end:
+                break serving
+            }
         }
         count -= 1
     }

@@ -32,8 +32,8 @@ extension FileDescriptor {
     }
 
     /// `recv(2)` into `buffer`, for a socket: what `readSome` does, without the file layer `read(2)`
-    /// goes through first (position lock, permission hook, fsnotify), about 4% of a small
-    /// keep-alive request's kernel time.
+    /// goes through first (position lock, permission hook, fsnotify): about 3% of a worker's CPU
+    /// time on small keep-alive requests (DESIGN.md, "The worker's event loop").
     @inlinable @inline(__always)
     public func receiveSome(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
         ioSyscall(zeroIsEndOfStream: true) { Glibc.recv(rawValue, buffer.baseAddress, buffer.count, 0) }

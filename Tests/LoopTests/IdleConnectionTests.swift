@@ -108,6 +108,29 @@ final class IdleConnectionTests: HTTPServingTestCase {
         XCTAssertEqual(served.client.unread, "", "closed without an answer")
     }
 
+    /// Requests that arrive in the same turn are served in the order they arrived, also when a
+    /// worker waits already for work: the one handed the first connection serves the rest of the
+    /// queue, and the one it wakes in case it is held up takes from the queue only when it runs.
+    /// (Handed the second connection at once, that one was served after all the others.)
+    func testRequestsOfOneTurnAreServedInTheOrderTheyArrived() throws {
+        let order = LoopActor.assumeIsolated { ArrivalOrder() }
+        var routes = TestRoutes.make(gate: gate)
+        routes.get("/order/{n}") { request in
+            order.names.append(String(request.parameters["n"] ?? ""))
+            return .text("ok")
+        }
+        let http = HTTPHarness(testLoop, routes: routes)
+        let all = try (0..<6).map { _ in try http.connect() }
+        for served in all { XCTAssertEqual(try served.client.exchange("GET /hello/warm HTTP/1.1\r\nHost: x\r\n\r\n").text, "Hello, warm") }
+        try testLoop.settle()
+        XCTAssertGreaterThan(LoopActor.assumeIsolated { RequestWorkers.shared.idle }, 0, "a worker waits for work")
+        for (index, served) in all.enumerated() { try served.client.peer.send("GET /order/\(index) HTTP/1.1\r\nHost: x\r\n\r\n") }
+        try testLoop.settle()
+        for served in all { XCTAssertEqual(try served.client.next().text, "ok") }
+        XCTAssertEqual(LoopActor.assumeIsolated { order.names }, (0..<6).map(String.init))
+        for served in all { try http.finish(served) }
+    }
+
     /// Many requests in flight at once are served by as many workers; once they are answered,
     /// at most `RequestWorkers.retained` workers stay, and every connection is still served.
     func testWorkersOfABurstAreGivenBack() throws {
@@ -126,4 +149,10 @@ final class IdleConnectionTests: HTTPServingTestCase {
         for served in all { XCTAssertEqual(try served.client.exchange("GET /hello/again HTTP/1.1\r\nHost: x\r\n\r\n").text, "Hello, again") }
         for served in all { try http.finish(served) }
     }
+}
+
+/// The names of `/order/{n}` requests, in the order their handlers ran.
+@LoopActor
+private final class ArrivalOrder {
+    var names: [String] = []
 }
