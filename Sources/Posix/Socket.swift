@@ -149,11 +149,19 @@ public enum Socket {
     /// `socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC)`: message boundaries are kept, and closing
     /// one end gives the other EOF, which is how a worker learns that its master is gone.
     public static func seqpacketPair() throws(SystemError) -> (FileDescriptor, FileDescriptor) {
+        try unixPair(CInt(SOCK_SEQPACKET.rawValue))
+    }
+
+    /// `socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC)`: a connection without a
+    /// listener, for driving one end the way a worker drives an accepted socket.
+    public static func nonBlockingStreamPair() throws(SystemError) -> (FileDescriptor, FileDescriptor) {
+        try unixPair(CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue))
+    }
+
+    private static func unixPair(_ type: CInt) throws(SystemError) -> (FileDescriptor, FileDescriptor) {
         var fds: [CInt] = [-1, -1]
         _ = try syscall("socketpair") {
-            fds.withUnsafeMutableBufferPointer {
-                socketpair(AF_UNIX, CInt(SOCK_SEQPACKET.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0, $0.baseAddress)
-            }
+            fds.withUnsafeMutableBufferPointer { socketpair(AF_UNIX, type | CInt(SOCK_CLOEXEC.rawValue), 0, $0.baseAddress) }
         }
         return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
     }

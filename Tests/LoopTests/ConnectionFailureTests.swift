@@ -15,14 +15,6 @@ final class ConnectionFailureTests: XCTestCase {
         var error: (any Error)?
     }
 
-    /// A non-blocking unix stream pair: ours for the connection, the peer's to act on.
-    private func streamPair() throws -> (mine: FileDescriptor, peer: FileDescriptor) {
-        var fds: [CInt] = [-1, -1]
-        let kind = CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
-        guard socketpair(AF_UNIX, kind, 0, &fds) == 0 else { throw SystemError("socketpair", errno: .current) }
-        return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
-    }
-
     /// Runs `body` as a `LoopActor` task on the test process's loop, driven on this thread until
     /// the task is done.
     private func runOnLoop(_ body: @escaping @LoopActor @Sendable () async -> Void) throws {
@@ -35,7 +27,7 @@ final class ConnectionFailureTests: XCTestCase {
     }
 
     func testDataThenFinAreResultsNotFailures() throws {
-        let (mine, peer) = try streamPair()
+        let (mine, peer) = try Socket.nonBlockingStreamPair()
         try peer.writeAll("ping")
         peer.close()
         let outcome = Outcome()
@@ -56,7 +48,7 @@ final class ConnectionFailureTests: XCTestCase {
 
     /// A unix stream peer that closes with our bytes unread resets the connection (`ECONNRESET`).
     func testResetIsKeptAsASystemError() throws {
-        let (mine, peer) = try streamPair()
+        let (mine, peer) = try Socket.nonBlockingStreamPair()
         try mine.writeAll("unread by the peer")
         peer.close()
         let outcome = Outcome()

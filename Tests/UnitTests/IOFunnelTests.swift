@@ -7,7 +7,16 @@ import XCTest
 final class IOFunnelTests: XCTestCase {
     /// A non-blocking pipe, closed after `body`.
     private func withPipe(_ body: (FileDescriptor, FileDescriptor) throws -> Void) throws {
-        let (reader, writer) = try FileDescriptor.pipe(flags: O_NONBLOCK)
+        try withPair(FileDescriptor.pipe(flags: O_NONBLOCK), body)
+    }
+
+    /// A connected, non-blocking `AF_UNIX` stream pair, closed after `body` (what remains open).
+    private func withSocketPair(_ body: (FileDescriptor, FileDescriptor) throws -> Void) throws {
+        try withPair(Socket.nonBlockingStreamPair(), body)
+    }
+
+    private func withPair(_ pair: (FileDescriptor, FileDescriptor), _ body: (FileDescriptor, FileDescriptor) throws -> Void) throws {
+        let (reader, writer) = pair
         defer {
             reader.close()
             writer.close()
@@ -15,12 +24,17 @@ final class IOFunnelTests: XCTestCase {
         try body(reader, writer)
     }
 
-    private func read(_ fd: FileDescriptor, upTo count: Int) -> (IOResult, [UInt8]) {
+    /// One call of `call` (`readSome` or `receiveSome`) into a fresh buffer: its result and the bytes it gave.
+    private func take(upTo count: Int, _ call: (UnsafeMutableRawBufferPointer) -> IOResult) -> (IOResult, [UInt8]) {
         var bytes = [UInt8](repeating: 0, count: count)
-        let result = bytes.withUnsafeMutableBytes { fd.readSome(into: $0) }
+        let result = bytes.withUnsafeMutableBytes { call($0) }
         if case let .processed(n) = result { return (result, Array(bytes.prefix(n))) }
         return (result, [])
     }
+
+    private func read(_ fd: FileDescriptor, upTo count: Int) -> (IOResult, [UInt8]) { take(upTo: count, fd.readSome(into:)) }
+
+    private func receive(_ fd: FileDescriptor, upTo count: Int) -> (IOResult, [UInt8]) { take(upTo: count, fd.receiveSome(into:)) }
 
     func testReadOfAnEmptyPipeWouldBlockThenDataThenEndOfStream() throws {
         let (reader, writer) = try FileDescriptor.pipe(flags: O_NONBLOCK)
@@ -61,26 +75,6 @@ final class IOFunnelTests: XCTestCase {
         writer.close()
         XCTAssertEqual(read(reader, upTo: 1).0, .failed(.badFileDescriptor))
         XCTAssertEqual(Array("x".utf8).withUnsafeBytes { writer.writeSome($0) }, .failed(.badFileDescriptor))
-    }
-
-    /// A connected, non-blocking `AF_UNIX` stream pair, closed after `body` (what remains open).
-    private func withSocketPair(_ body: (FileDescriptor, FileDescriptor) throws -> Void) throws {
-        var fds: [CInt] = [-1, -1]
-        let kind = CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
-        guard socketpair(AF_UNIX, kind, 0, &fds) == 0 else { throw SystemError("socketpair", errno: .current) }
-        let (mine, peer) = (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
-        defer {
-            mine.close()
-            peer.close()
-        }
-        try body(mine, peer)
-    }
-
-    private func receive(_ fd: FileDescriptor, upTo count: Int) -> (IOResult, [UInt8]) {
-        var bytes = [UInt8](repeating: 0, count: count)
-        let result = bytes.withUnsafeMutableBytes { fd.receiveSome(into: $0) }
-        if case let .processed(n) = result { return (result, Array(bytes.prefix(n))) }
-        return (result, [])
     }
 
     /// The socket calls a connection makes (`recv`, `send`, `sendmsg`) give the outcomes the file

@@ -157,13 +157,8 @@ final class Peer {
 enum SocketPair {
     /// `socketpair(AF_UNIX, SOCK_STREAM)`: enough wherever TCP's own behaviour does not matter.
     static func unix(_ testLoop: TestLoop) throws -> (server: FileDescriptor, peer: Peer) {
-        var fds: [CInt] = [-1, -1]
-        _ = try syscall("socketpair") {
-            fds.withUnsafeMutableBufferPointer {
-                socketpair(AF_UNIX, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0, $0.baseAddress)
-            }
-        }
-        return (FileDescriptor(rawValue: fds[0]), Peer(fd: FileDescriptor(rawValue: fds[1]), testLoop: testLoop))
+        let (server, peer) = try Socket.nonBlockingStreamPair()
+        return (server, Peer(fd: peer, testLoop: testLoop))
     }
 
     /// A loopback TCP connection, for what only TCP does: a reset (RST), FIN while the peer
