@@ -233,6 +233,15 @@ public final class Connection {
         return length
     }
 
+    /// Holds partial segments back (`TCP_CORK`) while a file goes out piece by piece as the client
+    /// reads, or sends what is held and stops holding (`false`). Otherwise each piece `sendfile`
+    /// takes ends in a short segment of its own: on 13 MB files at c=1000 that was a fifth more
+    /// segments per byte than nginx (which corks: `tcp_nopush`) and 13% more CPU per byte.
+    /// Harmless on a unix socket, which has no segments (the call fails).
+    public func holdPartialSegments(_ hold: Bool) {
+        try? Socket.setCork(handle.fd, hold)
+    }
+
     /// Waits for room to write without a task, after a write or `sendFileNow` found the socket
     /// full: tells `listener` once the client has read some (or the connection failed), `timeout`
     /// passes, or the connection is closed. Returns `.cancelled` at once instead, without telling,

@@ -185,6 +185,7 @@ final class HTTPConnection: ReadinessListener, WritabilityListener {
                 let answered = Answered(methodIndex: methodIndex, begun: begun, countedAlready: countedAlready,
                                         discardAfterAnswer: discardAfterAnswer, keepAlive: keepAlive)
                 waitingSend = WaitingSend(part: part, request: consume request, response: response, answered: answered)
+                connection.holdPartialSegments(true)  // until the last piece: `resumeSend`
                 if waitToSend() { return }
                 guard await finishSend() else { return }  // closed already: this ends it
                 continue
@@ -282,7 +283,10 @@ final class HTTPConnection: ReadinessListener, WritabilityListener {
         guard case .ready = wakeup,
               let sent = connection.sendFileNow(send.part.file.fd, offset: send.part.offset, length: send.part.length)
         else { return .sent(request, send.response, send.answered, false) }
-        guard sent < send.part.length else { return .sent(request, send.response, send.answered, true) }
+        guard sent < send.part.length else {
+            connection.holdPartialSegments(false)  // the file's tail goes out now, and the next answer at once
+            return .sent(request, send.response, send.answered, true)
+        }
         send.part = FilePart(file: send.part.file, offset: send.part.offset + sent, length: send.part.length - sent)
         send.request = request
         waitingSend = send

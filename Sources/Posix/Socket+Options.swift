@@ -22,6 +22,12 @@ extension Socket {
     public static func setNoDelay(_ fd: FileDescriptor) throws(SystemError) {
         try setOption(fd, CInt(IPPROTO_TCP), TCP_NODELAY, 1)
     }
+
+    /// `TCP_CORK`: while on, only full segments go out (what `TCP_NODELAY` would push at once
+    /// waits for the next write); turning it off sends what is held.
+    public static func setCork(_ fd: FileDescriptor, _ on: Bool) throws(SystemError) {
+        try setOption(fd, CInt(IPPROTO_TCP), TCP_CORK, on ? 1 : 0)
+    }
 }
 
 extension Socket {

@@ -107,6 +107,37 @@ final class FileServerTests: XCTestCase {
         try http.finish(served)
     }
 
+    /// A file that goes out piece by piece as its client reads is corked (`TCP_CORK`) until its
+    /// last piece, so each piece does not end in a short segment of its own; then uncorked, so the
+    /// file's tail and the next answer go out at once rather than at the kernel's 200 ms timer.
+    func testAFileSentAsItsClientReadsIsCorkedUntilItsLastPiece() throws {
+        let huge = [UInt8](repeating: 0x63, count: 8 << 20)  // more than loopback TCP buffers
+        try write(huge, to: "huge.bin")
+        defer { unlink(root + "/huge.bin") }
+        let served = try http.connect(tcp: true)
+        func corked() -> CInt {
+            var value: CInt = -1
+            var length = socklen_t(MemoryLayout<CInt>.size)
+            XCTAssertEqual(getsockopt(served.serverDescriptor, CInt(IPPROTO_TCP), TCP_CORK, &value, &length), 0)
+            return value
+        }
+        XCTAssertEqual(try get(served, "/files/small.txt").body, small)
+        XCTAssertEqual(corked(), 0, "an answer sent whole is not corked")
+        served.client.peer.stopReading()
+        try served.client.peer.send("GET /files/huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        try testLoop.run(until: "the response to begin", timeout: .seconds(30)) { served.client.peer.unreadBytes > 0 }
+        try testLoop.settle()
+        XCTAssertEqual(workersBusy, 0, "the rest of the file waits for the client")
+        XCTAssertEqual(corked(), 1, "while the file waits for its client")
+        try served.client.peer.startReading()
+        let reply = try served.client.next()
+        XCTAssertEqual(reply.status, 200)
+        XCTAssertTrue(reply.body == huge, "the 8 MiB body differs from the file")
+        XCTAssertEqual(corked(), 0, "once its last piece is sent")
+        XCTAssertEqual(try get(served, "/files/small.txt").body, small, "the connection goes on")
+        try http.finish(served)
+    }
+
     /// A client that stops reading a file for longer than `--write-timeout` is cut off: the
     /// connection is closed and holds nothing more (no worker waits for it). So is one still
     /// waiting when a drain's deadline ends every wait. One that reads gets the whole file under

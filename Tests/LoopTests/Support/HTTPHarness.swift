@@ -13,6 +13,8 @@ struct HTTPHarness {
         let client: RawHTTPClient
         /// Set once the service is done with the connection and it is closed.
         let done: Outcome<Bool>
+        /// The server's end, to look at its socket options (not to use: the service owns it).
+        let serverDescriptor: CInt
     }
 
     init(_ testLoop: TestLoop, routes: Router<RouteHandler>, settings: HTTPSettings = HTTPSettings()) {
@@ -40,7 +42,7 @@ struct HTTPHarness {
             connection.close()
             return true
         }
-        return Served(client: try RawHTTPClient(peer), done: done)
+        return Served(client: try RawHTTPClient(peer), done: done, serverDescriptor: fd.rawValue)
     }
 
     /// Whether the service is done with `served`'s connection.
