@@ -16,12 +16,12 @@ final class IOFunnelTests: XCTestCase {
     }
 
     private func withPair(_ pair: (FileDescriptor, FileDescriptor), _ body: (FileDescriptor, FileDescriptor) throws -> Void) throws {
-        let (reader, writer) = pair
+        let (first, second) = pair
         defer {
-            reader.close()
-            writer.close()
+            first.close()
+            second.close()
         }
-        try body(reader, writer)
+        try body(first, second)
     }
 
     /// One call of `call` (`readSome` or `receiveSome`) into a fresh buffer: its result and the bytes it gave.
