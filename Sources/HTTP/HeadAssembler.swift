@@ -5,6 +5,7 @@ import Glibc
 ///
 /// Each piece up to and including a line's LF is copied into the assembler's own buffer (the
 /// caller's read buffer is reused after every call), and the line is judged when its LF arrives.
+/// A head that arrives whole, the usual case, is judged in the input and copied once at its end.
 /// Judging happens only on complete lines, in a fixed order, so the same bytes get the same answer
 /// however they were split. The exceptions are the checks a partial line already allows, and they
 /// are made so that they agree with the complete line: the length limits (a prefix over the limit
@@ -57,11 +58,8 @@ struct HeadAssembler<Start: StartLineRules>: Sendable {
     /// Consumes `bytes` up to the end of the head, or all of them if the head is not complete.
     mutating func feed(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, outcome: Outcome) {
         guard let base = bytes.baseAddress else { return (0, .needMore) }
+        if startLine == nil && buffer.count == lineStart, let done = feedWholeHead(bytes) { return done }
         var position = 0
-        if startLine == nil && buffer.count == lineStart, let wholeHead = wholeHeadLength(in: bytes) {
-            if let done = feedWholeHead(UnsafeRawBufferPointer(rebasing: bytes[..<wholeHead])) { return done }
-            position = wholeHead  // only empty lines so far: go on as usual
-        }
         while position < bytes.count {
             let remaining = bytes.count - position
             guard let lf = memchr(base + position, CInt(UInt8.lf), remaining) else {
@@ -85,48 +83,55 @@ struct HeadAssembler<Start: StartLineRules>: Sendable {
         return (bytes.count, .needMore)
     }
 
-    /// The length of the head that starts `bytes`, when all of it is there (up to the first
-    /// CRLF CRLF) and it is short enough that no line of it can break a length limit: then it is
-    /// taken in one copy (`feedWholeHead`), not line by line. Nil otherwise.
-    private func wholeHeadLength(in bytes: UnsafeRawBufferPointer) -> Int? {
-        guard let base = bytes.baseAddress else { return nil }
+    /// The usual case, a head that arrives whole: its lines are judged where they lie in `bytes`,
+    /// in one pass, and the head is copied once, when its empty line is found. Nil, with nothing
+    /// judged, when the head does not end within `bytes` or is long enough that a line of it might
+    /// break a length limit: then `feed` takes it line by line, and every line gets the same
+    /// judgement either way (no limit can be reached below `limit`, so what `take` checks per
+    /// piece cannot fail here).
+    ///
+    /// Called only when nothing of a head is in the buffer. The buffer is emptied first, so an
+    /// offset into `bytes` is the same offset in the buffer. Not taken after empty lines that came
+    /// in an earlier read (rare): they stay in the buffer, before the head, as line by line.
+    private mutating func feedWholeHead(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, outcome: Outcome)? {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return nil }
+        // The last head's bytes are overwritten by this one's at its end (one call, not two).
+        let replacesLastHead = holdsLastHead
+        if holdsLastHead { dropLastHead(keepingBytes: true) }
+        guard lineStart == 0 else { return nil }
+        let emptyLinesBefore = emptyLinesSkipped
         let limit = min(bytes.count, Start.maxLineLength(limits), limits.maxHeaderBlockLength)
-        var position = 0
-        // From LF to LF (memchr): the head ends at the first LF that closes CR LF CR LF.
-        while position < limit, let lf = memchr(base + position, CInt(UInt8.lf), limit - position) {
-            let index = base.distance(to: UnsafeRawPointer(lf))
-            if index >= 3 && bytes[index - 1] == .cr && bytes[index - 2] == .lf && bytes[index - 3] == .cr { return index + 1 }
-            position = index + 1
+        while lineStart < limit, let lf = memchr(base + lineStart, CInt(UInt8.lf), limit - lineStart) {
+            let head = UnsafeRawBufferPointer(rebasing: bytes[..<(base.distance(to: UnsafeRawPointer(lf)) + 1)])
+            switch judgeLine(head) {
+            case .needMore:
+                continue
+            case .headEnds:
+                if replacesLastHead {
+                    head.withMemoryRebound(to: UInt8.self) { buffer.replaceSubrange(buffer.indices, with: $0) }
+                } else {
+                    append(head)
+                }
+                let outcome = finish()
+                if case .complete = outcome { reset() }
+                return (head.count, outcome)
+            case .error(let error):
+                if replacesLastHead { buffer.removeAll(keepingCapacity: true) }
+                return (head.count, .error(error))
+            }
+        }
+        if replacesLastHead { buffer.removeAll(keepingCapacity: true) }
+        if lineStart > 0 {
+            // Lines were judged, but the head goes on past `limit`: forget them.
+            startLine = nil
+            startRules = Start()
+            emptyLinesSkipped = emptyLinesBefore
+            fieldBytes = 0
+            fields.removeAll(keepingCapacity: true)
+            facts = FieldFacts()
+            lineStart = 0
         }
         return nil
-    }
-
-    /// Takes a whole head (`wholeHeadLength`) in one copy and judges its lines in order, as `feed`
-    /// does line by line: no limit can be reached (the head is shorter than each), so what `take`
-    /// checks per piece cannot fail, and every line gets the same judgement. Nil when the bytes
-    /// were only empty lines before a message.
-    private mutating func feedWholeHead(_ head: UnsafeRawBufferPointer) -> (consumed: Int, outcome: Outcome)? {
-        if holdsLastHead { dropLastHead() }
-        let first = buffer.count  // where `head` starts in the buffer
-        append(head)
-        let stored = buffer  // A second reference, so the closure may mutate `self` (never `buffer`).
-        return stored.withUnsafeBytes { raw -> (consumed: Int, outcome: Outcome)? in
-            guard let base = raw.baseAddress else { return nil }
-            while lineStart < raw.count {
-                guard let lf = memchr(base + lineStart, CInt(UInt8.lf), raw.count - lineStart) else { return nil }
-                let lineEnd = base.distance(to: UnsafeRawPointer(lf)) + 1
-                switch judgeLine(UnsafeRawBufferPointer(rebasing: raw[..<lineEnd])) {
-                case .needMore:
-                    continue
-                case .complete(let completed):
-                    reset()
-                    return (lineEnd - first, .complete(completed))
-                case .error(let error):
-                    return (lineEnd - first, .error(error))
-                }
-            }
-            return nil
-        }
     }
 
     /// Appends a piece of the current line, refusing it if the line or the header section is
@@ -159,11 +164,24 @@ struct HeadAssembler<Start: StartLineRules>: Sendable {
 
     private mutating func completeLine() -> Outcome {
         let head = buffer  // As above: nothing below mutates `buffer`, so this shares, never copies.
-        return head.withUnsafeBytes { raw in judgeLine(raw) }
+        switch head.withUnsafeBytes({ raw in judgeLine(raw) }) {
+        case .needMore: return .needMore
+        case .headEnds: return finish()
+        case .error(let error): return .error(error)
+        }
     }
 
-    /// Judges the line from `lineStart` to the end of `raw` (its LF), the buffer up to there.
-    private mutating func judgeLine(_ raw: UnsafeRawBufferPointer) -> Outcome {
+    /// What a complete line means for the head.
+    private enum LineOutcome {
+        case needMore
+        /// The empty line after the fields: the head is complete, to be judged as a whole.
+        case headEnds
+        case error(HTTPParseError)
+    }
+
+    /// Judges the line from `lineStart` to the end of `raw` (its LF): the head's bytes up to there,
+    /// in the buffer or (`feedWholeHead`) in the input, at the same offsets.
+    private mutating func judgeLine(_ raw: UnsafeRawBufferPointer) -> LineOutcome {
         let lf = raw.count - 1
         let hasCR = lf > lineStart && raw[lf - 1] == .cr
         let contentEnd = hasCR ? lf - 1 : lf
@@ -172,7 +190,7 @@ struct HeadAssembler<Start: StartLineRules>: Sendable {
             : completeFieldLine(raw, contentEnd: contentEnd, hasCR: hasCR)
     }
 
-    private mutating func completeStartLine(_ raw: UnsafeRawBufferPointer, contentEnd: Int, hasCR: Bool) -> Outcome {
+    private mutating func completeStartLine(_ raw: UnsafeRawBufferPointer, contentEnd: Int, hasCR: Bool) -> LineOutcome {
         if contentEnd == lineStart {
             // RFC 9112 §2.2: ignore empty lines before the request line, but not forever.
             guard hasCR else { return .error(.bareLF) }
@@ -195,10 +213,10 @@ struct HeadAssembler<Start: StartLineRules>: Sendable {
         }
     }
 
-    private mutating func completeFieldLine(_ raw: UnsafeRawBufferPointer, contentEnd: Int, hasCR: Bool) -> Outcome {
+    private mutating func completeFieldLine(_ raw: UnsafeRawBufferPointer, contentEnd: Int, hasCR: Bool) -> LineOutcome {
         fieldBytes += raw.count - lineStart  // Within the limit: `take()` checked it.
         guard hasCR else { return .error(.bareLF) }
-        if contentEnd == lineStart { return finish(raw) }
+        if contentEnd == lineStart { return .headEnds }
         guard fields.count < limits.maxHeaderCount else { return .error(.tooManyHeaders) }
         let field: FieldRange
         switch FieldRange.parse(raw, line: lineStart..<contentEnd, isFirst: fields.isEmpty) {
@@ -211,9 +229,9 @@ struct HeadAssembler<Start: StartLineRules>: Sendable {
         return .needMore
     }
 
-    /// The empty line arrived: judge the head as a whole. Its headers share the buffers, not copy
-    /// them: `dropLastHead` empties them in place once this head is gone.
-    private func finish(_ raw: UnsafeRawBufferPointer) -> Outcome {
+    /// The empty line arrived, and the buffer holds the head: judge it as a whole. Its headers share
+    /// the buffers, not copy them: `dropLastHead` empties them in place once this head is gone.
+    private func finish() -> Outcome {
         guard let startLine else { preconditionFailure("a field line was completed before the start line") }
         let headers = HTTPHeaders(storage: buffer, fields: fields)
         switch Start.head(line: startLine, facts: facts, headers: headers) {
@@ -236,9 +254,10 @@ struct HeadAssembler<Start: StartLineRules>: Sendable {
 
     /// Empties the buffers that the last head shared, keeping their capacity: in place when that
     /// head is gone, else (its holder kept it) into new storage, leaving the head its own.
-    private mutating func dropLastHead() {
+    /// `keepingBytes`: the caller replaces the buffer's bytes itself.
+    private mutating func dropLastHead(keepingBytes: Bool = false) {
         holdsLastHead = false
-        buffer.removeAll(keepingCapacity: true)
+        if !keepingBytes { buffer.removeAll(keepingCapacity: true) }
         fields.removeAll(keepingCapacity: true)
         lineStart = 0
     }
