@@ -15,8 +15,13 @@ public struct RequestHead: Sendable, Equatable {
     /// `Expect: 100-continue` on an HTTP/1.1 request: send `100 Continue` before reading the body.
     /// (An HTTP/1.0 client cannot understand 100, so there it is ignored, RFC 9110 §10.1.1.)
     public let expectContinue: Bool
-    let targetRange: Range<Int>
+    /// Where the request-target lies in `bytes`.
+    package let targetRange: Range<Int>
     let hostField: Int?
+
+    /// The head's bytes as received, which `targetRange` and the fields index: the server's router
+    /// matches the path in them, where it lies.
+    package var bytes: [UInt8] { headers.storage }
 
     init(method: HTTPMethod, version: HTTPVersion, headers: HTTPHeaders, framing: BodyFraming, keepAlive: Bool,
          expectContinue: Bool, targetRange: Range<Int>, hostField: Int?) {

@@ -127,32 +127,39 @@ public struct Router<Handler: Sendable>: Sendable {
     /// `path` is the request target's path, without the query. Walks the path's bytes against each
     /// route in turn: no array of segments, no dictionary, on the hot path.
     public func match(method: String, path: Substring) -> Match {
+        let bytes = Array(path.utf8)
         var parameters = RouteParameters()
-        if let route = find(method: method, path: path, binding: &parameters) { return .found(route.handler, parameters: parameters) }
-        return refusal(for: path)
+        if let route = find(method: method, path: 0..<bytes.count, of: bytes, binding: &parameters) {
+            return .found(route.handler, parameters: parameters)
+        }
+        return refusal(for: 0..<bytes.count, of: bytes)
     }
 
-    /// Why no route takes `path` with the method asked for: the methods it has (405), or none (404).
-    func refusal(for path: Substring) -> Match {
+    /// Why no route takes the path `bytes[path]` with the method asked for: the methods it has
+    /// (405), or none (404).
+    func refusal(for path: Range<Int>, of bytes: [UInt8]) -> Match {
         var parameters = RouteParameters()
         var allowed: [String] = []
-        for route in routes where !allowed.contains(route.method) && Self.bind(route, to: path, into: &parameters) {
-            allowed.append(route.method)
+        bytes.withUnsafeBytes { all in
+            let raw = UnsafeRawBufferPointer(rebasing: all[path])
+            for route in routes where !allowed.contains(route.method) && Self.bind(route, to: raw, into: &parameters) {
+                allowed.append(route.method)
+            }
         }
         if allowed.contains("GET") && !allowed.contains("HEAD") { allowed.append("HEAD") }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 
-    /// The route for `method` and `path` (`HEAD` falling back to `GET`), its parameters bound
-    /// into `parameters`; nil when none matches (`match` then says why). The hot path of `match`:
-    /// the parameters are written in place, never copied through a result, and the route is
-    /// returned rather than its handler, whose conversion from the generic `Handler` to a
-    /// concrete closure would allocate a thunk if it escaped into a result (called at once, it
-    /// does not).
-    func find(method: String, path: Substring, binding parameters: inout RouteParameters) -> Route? {
-        var bytesOfPath = path  // `withUTF8` is mutating; once per request, not once per route
-        let found = bytesOfPath.withUTF8 { bytes -> Route? in
-            let raw = UnsafeRawBufferPointer(bytes)
+    /// The route for `method` and the path `bytes[path]` (`HEAD` falling back to `GET`), its
+    /// parameters bound into `parameters`; nil when none matches (`match` then says why). The hot
+    /// path of `match`: the path is matched where it lies, in the request head's bytes, which the
+    /// parameters share (a retain, no string made until one is read); they are written in place,
+    /// never copied through a result; and the route is returned rather than its handler, whose
+    /// conversion from the generic `Handler` to a concrete closure would allocate a thunk if it
+    /// escaped into a result (called at once, it does not).
+    func find(method: String, path: Range<Int>, of bytes: [UInt8], binding parameters: inout RouteParameters) -> Route? {
+        let found = bytes.withUnsafeBytes { all -> Route? in
+            let raw = UnsafeRawBufferPointer(rebasing: all[path])
             let first = Self.segment(in: raw, from: 0).map { UnsafeRawBufferPointer(rebasing: raw[$0]) }
             for route in routes where route.mayMatch(first: first) && route.method == method {
                 if Self.bind(route, to: raw, into: &parameters) { return route }
@@ -164,17 +171,8 @@ public struct Router<Handler: Sendable>: Sendable {
             return nil
         }
         guard let found else { return nil }
-        parameters.bound(names: found.parameterNames, path: path)
+        parameters.bound(names: found.parameterNames, in: bytes, from: path.lowerBound)
         return found
-    }
-
-    /// Whether `path`'s segments (empty ones skipped, as `//` is) match the route's; if so, the
-    /// parameters are in `parameters`.
-    static func bind(_ route: Route, to path: Substring, into parameters: inout RouteParameters) -> Bool {
-        var bytesOfPath = path
-        let matched = bytesOfPath.withUTF8 { bind(route, to: UnsafeRawBufferPointer($0), into: &parameters) }
-        if matched { parameters.bound(names: route.parameterNames, path: path) }
-        return matched
     }
 
     /// Walks the path's UTF-8 bytes in place against the route's parts, the values' ranges into
@@ -205,26 +203,29 @@ public struct Router<Handler: Sendable>: Sendable {
 ///
 /// A short list searched in order, not a dictionary: a route has a few parameters at most, and
 /// this costs no hashing. The first three live in the value itself, so binding them
-/// allocates nothing; only a route with more spills the rest into an array.
+/// allocates nothing; only a route with more spills the rest into an array. The values stay
+/// ranges into the request head's bytes until one is read.
 public struct RouteParameters: Sendable {
     /// The route's parameter names, in order (empty: no route bound).
     private var names: [String] = []
-    /// The path the values are taken from.
-    private var path: Substring = Substring()
-    /// Where each value lies in `path`'s UTF-8: the first three inline, any further ones spilled.
+    /// The bytes the values are taken from (a request head's, shared), and where the path starts.
+    private var bytes: [UInt8] = []
+    private var pathStart = 0
+    /// Where each value lies in the path: the first three inline, any further ones spilled.
     private var count = 0
     private var inline: (Range<Int>, Range<Int>, Range<Int>) = (0..<0, 0..<0, 0..<0)
     private var spilled: [Range<Int>] = []
 
     public init() {}
 
-    /// The values found are those of the route named `names`, in `path`.
-    mutating func bound(names: [String], path: Substring) {
+    /// The values found are those of the route named `names`, in the path at `pathStart` of `bytes`.
+    mutating func bound(names: [String], in bytes: [UInt8], from pathStart: Int) {
         self.names = names
-        self.path = path
+        self.bytes = bytes
+        self.pathStart = pathStart
     }
 
-    /// No values, before a route is tried (the names and path are set only on a match).
+    /// No values, before a route is tried (the names and bytes are set only on a match).
     mutating func removeAll() {
         count = 0
         if !spilled.isEmpty { spilled.removeAll() }
@@ -240,6 +241,8 @@ public struct RouteParameters: Sendable {
         count += 1
     }
 
+    /// The value as a string of its own: made from the bytes on each read (slicing a string of the
+    /// whole path instead cost ~500 instructions a request, most of it the check of the bounds).
     public subscript(name: String) -> Substring? {
         guard let position = names.firstIndex(of: name), position < count else { return nil }
         let range: Range<Int>
@@ -249,9 +252,10 @@ public struct RouteParameters: Sendable {
         case 2: range = inline.2
         default: range = spilled[position - 3]
         }
-        let utf8 = path.utf8
-        let lower = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
-        return path[lower..<utf8.index(lower, offsetBy: range.count)]
+        let start = pathStart + range.lowerBound
+        return bytes.withUnsafeBufferPointer { all in
+            Substring(String(decoding: UnsafeBufferPointer(rebasing: all[start..<(start + range.count)]), as: UTF8.self))
+        }
     }
 
     public var isEmpty: Bool { count == 0 }

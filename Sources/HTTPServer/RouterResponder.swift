@@ -62,9 +62,12 @@ public struct RouterResponder: HTTPResponder {
     @LoopActor
     func route(_ request: Request) -> Routed {
         let router = routing.router
-        let path = request.path
-        if let route = router.find(method: request.method.rawValue, path: path, binding: &request.boundParameters) { return .route(route) }
-        switch router.refusal(for: path) {
+        let bytes = request.bytes
+        let path = request.pathRange
+        if let route = router.find(method: request.method.rawValue, path: path, of: bytes, binding: &request.boundParameters) {
+            return .route(route)
+        }
+        switch router.refusal(for: path, of: bytes) {
         case let .methodNotAllowed(allowed):
             var response = Response.text("method not allowed\n", status: .methodNotAllowed)
             response.headers.append(("Allow", allowed.joined(separator: ", ")))

@@ -78,6 +78,24 @@ final class RouterTests: XCTestCase {
         XCTAssertTrue(none.isEmpty)
     }
 
+    /// Values are cut from the path's bytes where they lie: the first three kept inline, the rest
+    /// spilled, each one whole (longer than a small string, percent-escapes left as sent).
+    func testEveryParameterOfALongRouteIsItsOwnSegment() {
+        var router = Router<String>()
+        router.get("/{a}/x/{b}/{c}/{d}/{e}", "five")
+        let path = "//first-value-longer-than-sixteen/x/b%20c/3/fourth/" + String(repeating: "e", count: 40)
+        guard case let .found(name, parameters) = router.match(method: "GET", path: path[...]) else {
+            return XCTFail("no match")
+        }
+        XCTAssertEqual(name, "five")
+        XCTAssertEqual(parameters["a"], "first-value-longer-than-sixteen")
+        XCTAssertEqual(parameters["b"], "b%20c")
+        XCTAssertEqual(parameters["c"], "3")
+        XCTAssertEqual(parameters["d"], "fourth")
+        XCTAssertEqual(parameters["e"].map(String.init), String(repeating: "e", count: 40))
+        XCTAssertNil(parameters["x"])
+    }
+
     /// Routes are passed over by their first segment before the path is walked: a literal of the
     /// same length but another first byte, or of another length, never matches; a parameter first
     /// takes any segment; `/` takes only a path with none.
