@@ -5,6 +5,8 @@ extension FieldRange {
     /// skipped (obs-fold, RFC 9112 §5.2), as is whitespace between name and colon (§5.1): both are
     /// classic request-smuggling vectors when a proxy reads them differently. Every byte of the
     /// value is checked, so NUL, bare CR and other controls never reach a handler.
+    /// Inlined into the field-line loop: called, it cost ~45 instructions a line more (callgrind).
+    @inline(__always)
     static func parse(_ raw: UnsafeRawBufferPointer, line: Range<Int>, isFirst: Bool) -> Result<FieldRange, HTTPParseError> {
         if raw[line.lowerBound].isWhitespace {
             return .failure(isFirst ? .whitespaceBeforeFirstField : .obsoleteLineFolding)
