@@ -25,7 +25,7 @@ public enum ResponseHead {
         capacity += prepared?.count ?? encodedCount(of: headers)
         var head = HeadWriter(at: buffer.tail(reserving: capacity))
         head.put("HTTP/1.1 ")
-        head.putDecimal(status.code)
+        head.putStatusCode(status.code)
         head.put(" ")
         head.put(status.reason)
         head.put("\r\nServer: supervisor\r\nDate: ")
@@ -113,6 +113,18 @@ public enum ResponseHead {
                 memcpy(start + count, base, bytes.count)
                 count += bytes.count
             }
+        }
+
+        /// A status code: three digits (RFC 9110 §15) stored at once, without `putDecimal`'s
+        /// counting and dividing (~40 instructions a response); any other number as a decimal.
+        @inline(__always)
+        mutating func putStatusCode(_ code: Int) {
+            guard code >= 100 && code <= 999 else { return putDecimal(code) }
+            let zero = UInt8(ascii: "0")
+            (start + count).storeBytes(of: zero &+ UInt8(truncatingIfNeeded: code / 100), as: UInt8.self)
+            (start + count + 1).storeBytes(of: zero &+ UInt8(truncatingIfNeeded: code / 10 % 10), as: UInt8.self)
+            (start + count + 2).storeBytes(of: zero &+ UInt8(truncatingIfNeeded: code % 10), as: UInt8.self)
+            count += 3
         }
 
         /// The digits written in place, back to front, once their number is known: no scratch

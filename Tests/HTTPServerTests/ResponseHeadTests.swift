@@ -35,6 +35,17 @@ final class ResponseHeadTests: XCTestCase {
         }
     }
 
+    /// Three-digit codes are stored digit by digit; anything else a handler makes up still comes
+    /// out as its decimal.
+    func testStatusCodesOfEveryDigit() {
+        for code in [100, 101, 109, 110, 200, 204, 307, 404, 418, 450, 503, 599, 999] {
+            XCTAssertTrue(encode(Status(code, "R"), framing: .none).hasPrefix("HTTP/1.1 \(code) R\r\n"), "\(code)")
+        }
+        for code in [0, 7, 42, 99, 1000, 12_345] {
+            XCTAssertTrue(encode(Status(code, "R"), framing: .none).hasPrefix("HTTP/1.1 \(code) R\r\n"), "\(code)")
+        }
+    }
+
     func testBodylessStatuses() {
         XCTAssertFalse(Status.noContent.allowsBody)
         XCTAssertFalse(Status.notModified.allowsBody)
