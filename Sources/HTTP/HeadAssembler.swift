@@ -84,9 +84,9 @@ struct HeadAssembler<Start: StartLineRules>: Sendable {
     }
 
     /// The usual case, a head that arrives whole: its lines are judged where they lie in `bytes`,
-    /// in one pass, and the head is copied once, when its empty line is found. Nil, with nothing
-    /// judged, when the head does not end within `bytes` or is long enough that a line of it might
-    /// break a length limit: then `feed` takes it line by line, and every line gets the same
+    /// in one pass, and the head is copied once, when its empty line is found. Nil, with what was
+    /// judged forgotten, when the head does not end within `bytes` or is long enough that a line of
+    /// it might break a length limit: then `feed` takes it line by line, and every line gets the same
     /// judgement either way (no limit can be reached below `limit`, so what `take` checks per
     /// piece cannot fail here).
     ///
